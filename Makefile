@@ -1,0 +1,38 @@
+# Weekly reporting pipeline. `make help` lists the targets.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+CONFIG ?= config.yaml
+INPUTS ?= inputs
+OUTPUTS ?= outputs
+WEEK   ?=
+STAMP  := $(VENV)/.installed
+
+.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pipeline and its test tools
+
+weekly: $(STAMP) ## run the reporting week (current week, or WEEK=YYYY-MM-DD) on inputs/
+	$(PY) -m pipeline weekly --config $(CONFIG) --inputs $(INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
+
+test: $(STAMP) ## run the tests
+	$(PY) -m pytest
+
+sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
+	$(PY) -m pipeline.synthetic sample $(INPUTS)
+
+clean-outputs: ## delete everything under outputs/ (the store too: history is lost)
+	find $(OUTPUTS) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

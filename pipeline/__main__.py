@@ -1,0 +1,56 @@
+"""Command line: python -m pipeline weekly --config … --inputs … --outputs … --week …"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from pipeline.config import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description="Jitasa.care weekly reporting")
+    commands = parser.add_subparsers(dest="command", required=True)
+    weekly = commands.add_parser("weekly", help="run one reporting week")
+    weekly.add_argument("--config", type=Path, default=Path("config.yaml"))
+    weekly.add_argument("--inputs", type=Path, default=Path("inputs"))
+    weekly.add_argument("--outputs", type=Path, default=Path("outputs"))
+    weekly.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: current week)")
+    return parser
+
+
+def _weekly(arguments: argparse.Namespace) -> int:
+    from pipeline.run import run_weekly
+    from pipeline.terminal import print_summary
+    if not arguments.inputs.is_dir():
+        raise ConfigError(f"inputs folder not found: {arguments.inputs}")
+    done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
+    print_summary(done.result, done.week_dir)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; one clear line on stderr and a non-zero exit when it cannot be done."""
+    arguments = _parser().parse_args(argv)
+    try:
+        return {"weekly": _weekly}[arguments.command](arguments)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # our bug: say so in one line, keep the details in a log
+        log = Path(getattr(arguments, "outputs", Path("."))) / "last-error.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+        except OSError:
+            pass
+        print(f"error: internal error {type(error).__name__}: {error} (details in {log})", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

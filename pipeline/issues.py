@@ -1,0 +1,56 @@
+"""The one issues table: every problem found, where it is, and what it means in Thai."""
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.schema import Schema
+
+ISSUE_COLUMNS = [
+    "source_file", "district_folder", "sheet", "dataset", "excel_row", "column_letter",
+    "column", "field", "value", "code", "severity", "message",
+]
+# Placeholders a message template may use, besides the location columns.
+DETAIL_COLUMNS = ["expected", "detail", "reference", "folder"]
+
+
+def empty_issues() -> pd.DataFrame:
+    """An issues table with no rows."""
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
+
+
+def cell_problems(excel_rows, field: str, codes, expected=None, detail=None) -> pd.DataFrame:
+    """A long frame of problems (excel_row, field, code, expected, detail) for one field."""
+    frame = pd.DataFrame({"excel_row": list(excel_rows), "code": list(codes)})
+    frame["field"] = field
+    frame["expected"] = "" if expected is None else (list(expected) if not isinstance(expected, str) else expected)
+    frame["detail"] = "" if detail is None else (list(detail) if not isinstance(detail, str) else detail)
+    return frame
+
+
+def describe(problems: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Fill severity and the Thai message of each problem from the wording (returns a new frame)."""
+    if problems.empty:
+        return problems.assign(severity=pd.Series(dtype=object), message=pd.Series(dtype=object))
+    frame = problems.copy()
+    for column in ["column", "value", *DETAIL_COLUMNS]:
+        if column not in frame:
+            frame[column] = ""
+    wording = schema.wording["problems"]
+    frame["severity"] = frame["code"].map(lambda code: wording[code]["severity"])
+    frame["message"] = [
+        wording[code]["message"].format(header=header or "", value=value, expected=expected, detail=detail,
+                                        reference=reference, folder=folder)
+        for code, header, value, expected, detail, reference, folder in zip(
+            frame["code"], frame["field_header"].fillna(frame["column"]) if "field_header" in frame else frame["column"],
+            frame["value"], frame["expected"].fillna(""),
+            frame["detail"].fillna(""), frame["reference"].fillna(""), frame["folder"].fillna(""))
+    ]
+    return frame
+
+
+def finish(problems: pd.DataFrame) -> pd.DataFrame:
+    """Keep the issues-table columns, in order, sorted by place."""
+    frame = problems.reindex(columns=ISSUE_COLUMNS)
+    frame["excel_row"] = pd.to_numeric(frame["excel_row"], errors="coerce").astype("Int64")
+    return frame.sort_values(["source_file", "sheet", "excel_row", "column_letter"],
+                             na_position="first", kind="stable").reset_index(drop=True)

@@ -1,0 +1,102 @@
+"""The week from committed state: figures per district, the submission table, and the week's problems."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline import figures, submission
+from pipeline.config import Config
+from pipeline.issues import describe, empty_issues, finish
+from pipeline.schema import Schema
+
+BLOCKS = ["volunteers", "unvaccinated", "facilities", "help_requests"]
+
+
+@dataclass(frozen=True)
+class WeekResult:
+    """Everything the outputs of a week are written from."""
+
+    report: dict
+    accounting: pd.DataFrame     # per file version and sheet, this week
+    issues: pd.DataFrame         # the week's problems (this week's files, and the run's notes)
+    duplicates: pd.DataFrame     # this week's duplicate rows and the record each repeats
+    entities: dict[str, pd.DataFrame]
+    window: figures.Window
+
+
+def prepared_versions(versions: pd.DataFrame) -> pd.DataFrame:
+    """Versions with submission times as aware timestamps."""
+    frame = versions.copy()
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
+    return frame
+
+
+def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: Schema) -> pd.DataFrame:
+    """A warning for each row that repeats a record sent in the same week (earlier weeks' repeats are normal)."""
+    same_week = duplicates[window.contains(duplicates["first_submitted_at"])]
+    if same_week.empty:
+        return empty_issues()
+    frame = pd.DataFrame({
+        "source_file": same_week["source_file"], "district_folder": same_week["district_folder"],
+        "sheet": same_week["sheet"], "dataset": same_week["dataset"], "excel_row": same_week["excel_row"],
+        "code": "duplicate_row", "column_letter": "", "column": "", "value": "",
+        "reference": [f"ไฟล์ {f} แผ่นงาน {s} แถว {int(r)}" for f, s, r in zip(
+            same_week["first_source_file"], same_week["first_sheet"], same_week["first_excel_row"])],
+    })
+    return describe(frame, schema)
+
+
+def _note_issues(notes: list[dict], schema: Schema, window: figures.Window) -> pd.DataFrame:
+    if not notes:
+        return empty_issues()
+    frame = pd.DataFrame(notes)
+    frame = frame[window.contains(pd.to_datetime(frame["submitted_at"], utc=True))
+                  | frame["code"].eq("folder_unknown")]
+    if frame.empty:
+        return empty_issues()
+    frame["detail"] = frame.get("problem", pd.Series("", index=frame.index)).map(
+        lambda code: schema.wording["file_problems"].get(code, "") if isinstance(code, str) else "")
+    return describe(frame.drop(columns=["submitted_at", "problem"], errors="ignore"), schema)
+
+
+def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config, schema: Schema,
+               week: dt.date) -> WeekResult:
+    """Compute the week's report from the store's state up to the cut-off (pure)."""
+    window = figures.window_of(week, config)
+    versions = prepared_versions(state["versions"])
+    blocks, entity_tables, occurrence_tables = {}, {}, []
+    for dataset in BLOCKS:
+        records = figures.with_versions(state[dataset], versions)
+        occurrence = figures.occurrences(records).assign(dataset=dataset)
+        entity_tables[dataset] = figures.entities(occurrence, schema.datasets[dataset].newest_by)
+        blocks[dataset] = figures.dataset_blocks(entity_tables[dataset], dataset, window, schema, config)
+        occurrence_tables.append(occurrence)
+    occurrences = pd.concat(occurrence_tables, ignore_index=True)
+    this_week = submission.week_versions(versions, window)
+    accounting = submission.sheet_accounting(this_week, state["sheets"], occurrences)
+    submissions = submission.district_submissions(accounting, window, config)
+    duplicates = occurrences[~occurrences["is_first"] & occurrences["version_id"].isin(this_week["version_id"])]
+    stored = state["issues"][state["issues"]["version_id"].isin(this_week["version_id"])].drop(columns="version_id")
+    issues = finish(pd.concat([stored, _duplicate_issues(duplicates, window, schema),
+                               _note_issues(notes, schema, window)], ignore_index=True))
+    report = _report(config, window, blocks, submissions)
+    return WeekResult(report, accounting, issues, duplicates, entity_tables, window)
+
+
+def _report(config: Config, window: figures.Window, blocks: dict, submissions: dict) -> dict:
+    districts = {
+        code: {"name": name, "submission": submissions[code],
+               **{dataset: blocks[dataset][code] for dataset in BLOCKS}}
+        for code, name in config.districts.items()
+    }
+    totals = {dataset: figures.add_blocks([d[dataset] for d in districts.values()]) for dataset in BLOCKS}
+    totals["submission"] = submission.submission_totals(submissions)
+    return {
+        "province": config.province_name, "province_code": config.province_code,
+        "week": window.week.isoformat(), "cutoff": window.cutoff.isoformat(),
+        "opening": window.opening.isoformat() if window.opening else None,
+        "district_deadline": window.deadline.isoformat(), "stale_days": config.stale_days,
+        "districts": districts, "totals": totals,
+    }

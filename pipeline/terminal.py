@@ -1,0 +1,51 @@
+"""The run's last words on the terminal: a per-district table, aligned for Thai text."""
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+from pipeline.report import WeekResult
+from pipeline.schema import load_schema
+
+COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes on a terminal: Thai vowel and tone marks take none."""
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(width - display_width(text), 0)
+    return gap + text if right else text + gap
+
+
+def summary_lines(result: WeekResult, week_dir: Path) -> list[str]:
+    """The per-district table and where the outputs are."""
+    schema = load_schema()
+    report = result.report
+    headers = ["อำเภอ", "สถานะ", "ไฟล์", *(schema.label(c) for c in COUNTS)]
+    rows = []
+    for code, district in report["districts"].items():
+        block = district["submission"]
+        rows.append([f"{code} {district['name']}", schema.wording["submission_status"][block["status"]],
+                     str(block["files"]), *(str(block[c]) for c in COUNTS)])
+    totals = report["totals"]["submission"]
+    rows.append([schema.label("province_total"), f"{totals['on_time']}/{totals['late']}/{totals['missing']}",
+                 str(totals["files"]), *(str(totals[c]) for c in COUNTS)])
+    widths = [max(display_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    line = lambda r: "  ".join(_pad(v, w, right=i >= 2) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
+    errors = int((result.issues["severity"] == "error").sum())
+    warnings = int((result.issues["severity"] == "warning").sum())
+    return [
+        f"รายงานสัปดาห์ {report['week']} (ปิดรับ {report['cutoff']}) จังหวัด{report['province']}",
+        line(headers), *(line(r) for r in rows),
+        f"ปัญหา: ข้อผิดพลาด {errors} รายการ · คำเตือน {warnings} รายการ",
+        f"ผลลัพธ์: {week_dir}",
+    ]
+
+
+def print_summary(result: WeekResult, week_dir: Path, stream=None) -> None:
+    """Print the summary table."""
+    print("\n".join(summary_lines(result, week_dir)), file=stream or sys.stdout)

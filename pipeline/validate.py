@@ -1,0 +1,188 @@
+"""Validating one recognised sheet: canonical records, their identity, and every problem found."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from pipeline import fields as field_types
+from pipeline.issues import cell_problems, describe
+from pipeline.layout import SheetTable
+from pipeline.normalize import match_key
+from pipeline.schema import Dataset
+
+RECORD_META = ["excel_row", "identity", "district_code", "subdistrict_code", "valid"]
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    return values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+
+
+def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    frames = []
+    for form_field in dataset.fields:
+        if form_field.required == "no":
+            continue
+        column = raw[form_field.key] if form_field.key in raw else pd.Series(None, index=raw.index, dtype=object)
+        blank = _blank(column) & values[form_field.key].isna()
+        code = "required_missing" if form_field.required == "yes" else "recommended_missing"
+        frames.append(cell_problems(column.index[blank], form_field.key, [code] * int(blank.sum())))
+    return pd.concat(frames) if frames else cell_problems([], "", [])
+
+
+def _rule_person_identified(records: pd.DataFrame, context) -> pd.DataFrame:
+    no_id = records["person_id"].isna()
+    missing = no_id & (records["first_name"].isna() | (records["birth_date"].isna() & records["age"].isna())
+                       | records["house_no"].isna() | records["moo"].isna() | records["subdistrict"].isna())
+    return cell_problems(records.index[missing], "person_id", ["person_unidentified"] * int(missing.sum()))
+
+
+def _rule_last_name_for_thai(records: pd.DataFrame, context) -> pd.DataFrame:
+    missing = records["last_name"].isna() & (records["nationality"] == "ไทย")
+    return cell_problems(records.index[missing], "last_name", ["last_name_missing"] * int(missing.sum()))
+
+
+def _rule_age_or_birth_date(records: pd.DataFrame, context) -> pd.DataFrame:
+    both = records["birth_date"].notna() & records["age"].notna()
+    frames = []
+    if both.any():
+        subset = records[both]
+        on = subset["surveyed_on"].where(subset["surveyed_on"].notna(), context.submitted_on)
+        computed = pd.Series([_age(b, d) for b, d in zip(subset["birth_date"], on)], index=subset.index)
+        off = (computed - subset["age"].astype(int)).abs() > 1
+        frames.append(cell_problems(subset.index[off], "age", ["age_birth_mismatch"] * int(off.sum()),
+                                    computed[off].astype(str)))
+    return pd.concat(frames) if frames else cell_problems([], "age", [])
+
+
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _rule_resolved_date_when_done(records: pd.DataFrame, context) -> pd.DataFrame:
+    done = records["status"] == "ดำเนินการแล้ว"
+    missing = done & records["resolved_on"].isna()
+    both = records["resolved_on"].notna() & records["requested_on"].notna()
+    before = both & (records["resolved_on"].where(both) < records["requested_on"].where(both)).fillna(False)
+    return pd.concat([
+        cell_problems(records.index[missing], "resolved_on", ["resolved_date_missing"] * int(missing.sum())),
+        cell_problems(records.index[before], "resolved_on", ["resolved_before_requested"] * int(before.sum()),
+                      records.loc[before, "requested_on"].map(field_types.thai_date)),
+    ])
+
+
+def _rule_coordinates_in_province(records: pd.DataFrame, context) -> pd.DataFrame:
+    lat, lon = pd.to_numeric(records["lat"]), pd.to_numeric(records["lon"])
+    half = lat.isna() != lon.isna()
+    box = context.config.bounds
+    both = lat.notna() & lon.notna()
+    outside = both & ~(lat.between(box.lat_min, box.lat_max) & lon.between(box.lon_min, box.lon_max))
+    shown = lat.astype(str) + ", " + lon.astype(str)
+    return pd.concat([
+        cell_problems(records.index[half], "lat", ["coordinates_incomplete"] * int(half.sum())),
+        cell_problems(records.index[outside], "lat", ["coordinates_outside"] * int(outside.sum()),
+                      context.config.province_name, shown[outside]),
+    ])
+
+
+RULES = {
+    "person_identified": _rule_person_identified,
+    "last_name_for_thai": _rule_last_name_for_thai,
+    "age_or_birth_date": _rule_age_or_birth_date,
+    "resolved_date_when_done": _rule_resolved_date_when_done,
+    "coordinates_in_province": _rule_coordinates_in_province,
+}
+
+
+def _nationality_defaults(records: pd.DataFrame, id_kinds: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """Blank nationality: Thai unless the ID says otherwise (reported as an assumption)."""
+    blank = records["nationality"].isna()
+    foreign = id_kinds.isin(["non_thai", "document"])
+    assumed = pd.Series("ไทย", index=records.index).where(~foreign, "ไม่ระบุ (ไม่ใช่สัญชาติไทย)")
+    filled = records["nationality"].where(~blank, assumed)
+    return filled, cell_problems(records.index[blank], "nationality", ["nationality_assumed"] * int(blank.sum()),
+                                 assumed[blank])
+
+
+def identity_of(records: pd.DataFrame, dataset: Dataset) -> pd.Series:
+    """The identity key of each record (FORMS.md): who or what the row is about."""
+    if dataset.key == "unvaccinated":
+        by_name = ("name:" + _keys(records["first_name"]) + "|" + _keys(records["last_name"]) + "|"
+                   + records["birth_date"].astype(str) + "|" + records["age"].astype(str) + "|"
+                   + records["district_code"].astype(str) + "|" + records["subdistrict_code"].astype(str) + "|"
+                   + records["moo"].astype(str))
+        return ("id:" + records["person_id"].astype(str)).where(records["person_id"].notna(), by_name)
+    parts = [(_keys(records[key]) if key == "name" else records[key].astype(str)) for key in dataset.identity]
+    parts = [records["district_code"].astype(str) if key == "district" else part
+             for key, part in zip(dataset.identity, parts)]
+    identity = parts[0]
+    for part in parts[1:]:
+        identity = identity + "|" + part
+    return identity
+
+
+def _keys(values: pd.Series) -> pd.Series:
+    texts = values.fillna("").astype(str)
+    return texts.map({t: match_key(t) for t in texts.unique()})
+
+
+def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Records (canonical values + identity + validity, index = Excel row) and the sheet's problems."""
+    dataset = context.schema.datasets[table.dataset]
+    raw = table.cells.reindex(columns=list(dataset.keys))
+    values, problems, id_kinds = {}, [], None
+    for form_field in dataset.fields:
+        typed, found = field_types.type_column(raw[form_field.key], form_field, context)
+        if form_field.type == "person_id":
+            id_kinds = _id_kinds(raw[form_field.key])
+        values[form_field.key] = typed
+        problems.append(found)
+    records = pd.DataFrame(values, index=raw.index)
+    records["district_code"] = records["district"]
+    if "subdistrict" in dataset.keys:
+        codes, found = field_types.subdistricts(raw["subdistrict"], records["district_code"])
+        records["subdistrict_code"] = codes
+        records["subdistrict"] = field_types.clean_text(raw["subdistrict"]).replace("", None)
+        problems.append(found)
+    if "nationality" in dataset.keys:
+        records["nationality"], found = _nationality_defaults(records, id_kinds)
+        problems.append(found)
+    problems.append(_required(values, raw, dataset))
+    for rule in dataset.rules:
+        problems.append(RULES[rule](records, context))
+    if context.folder_district is not None:
+        other = records["district_code"].notna() & (records["district_code"] != context.folder_district)
+        problems.append(cell_problems(records.index[other], "district", ["district_not_folder"] * int(other.sum())))
+    problems = _locate(pd.concat(problems, ignore_index=True), table, raw, records, context)
+    errors = problems.loc[problems["severity"] == "error", "excel_row"].unique()
+    records["valid"] = ~records.index.isin(errors)
+    records["identity"] = identity_of(records, dataset).where(records["valid"], None)
+    records["excel_row"] = records.index
+    return records, problems
+
+
+def _id_kinds(raw: pd.Series) -> pd.Series:
+    return field_types.parse_person_ids(raw)["kind"]
+
+
+def _locate(problems: pd.DataFrame, table: SheetTable, raw: pd.DataFrame, records: pd.DataFrame,
+            context) -> pd.DataFrame:
+    """Add the column as written, its letter and the cell's value as written, then the Thai message."""
+    columns = {column.key: column for column in table.columns}
+    dataset = context.schema.datasets[table.dataset]
+    frame = problems.reset_index(drop=True)
+    frame["column"] = frame["field"].map(lambda key: columns[key].header if key in columns
+                                         else dataset.field(key).header)
+    frame["field_header"] = frame["field"].map(lambda key: dataset.field(key).header)
+    frame["column_letter"] = frame["field"].map(lambda key: columns[key].letter if key in columns else "")
+    frame["value"] = ""
+    for key, group in frame.groupby("field"):
+        if key in columns:
+            frame.loc[group.index, "value"] = field_types.clean_text(raw.loc[group["excel_row"], key]).to_numpy()
+    names = context.config.districts
+    frame["folder"] = names.get(context.folder_district, "") if context.folder_district else ""
+    not_folder = frame["code"] == "district_not_folder"
+    frame.loc[not_folder, "value"] = records.loc[frame.loc[not_folder, "excel_row"], "district_code"] \
+        .map(names).to_numpy()
+    frame["dataset"] = table.dataset
+    return describe(frame, context.schema)

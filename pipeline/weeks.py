@@ -1,0 +1,48 @@
+"""Reporting weeks: each is named by its Friday and covers (previous Friday 16:00, this Friday 16:00]."""
+from __future__ import annotations
+
+import datetime as dt
+
+from pipeline.config import Config, ConfigError
+
+
+def cutoff_of(week: dt.date, config: Config) -> dt.datetime:
+    """The week's cut-off: its Friday at the configured time, in the province's timezone."""
+    return dt.datetime.combine(week, config.cutoff_time, tzinfo=config.timezone)
+
+
+def deadline_of(week: dt.date, config: Config) -> dt.datetime:
+    """The district deadline of the week: its Friday at the configured time."""
+    return dt.datetime.combine(week, config.district_deadline, tzinfo=config.timezone)
+
+
+def opening_of(week: dt.date, config: Config) -> dt.datetime | None:
+    """The exclusive start of the week (the previous cut-off); None for the first week."""
+    if week <= config.first_report:
+        return None
+    return cutoff_of(week - dt.timedelta(days=7), config)
+
+
+def week_of(moment: dt.datetime, config: Config) -> dt.date:
+    """The reporting week a submission time belongs to (cut-off included in its week)."""
+    local = moment.astimezone(config.timezone)
+    days_to_friday = (4 - local.weekday()) % 7
+    friday = local.date() + dt.timedelta(days=days_to_friday)
+    if days_to_friday == 0 and local.timetz().replace(tzinfo=None) > config.cutoff_time:
+        friday += dt.timedelta(days=7)
+    return max(friday, config.first_report)
+
+
+def parse_week(text: str | None, config: Config, now: dt.datetime) -> dt.date:
+    """The week to report: a given Friday (YYYY-MM-DD) or, when none is given, the current week."""
+    if not text:
+        return week_of(now, config)
+    try:
+        week = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"week must be a date like 2021-12-24, not {text!r}") from None
+    if week.weekday() != 4:
+        raise ConfigError(f"week {text} is a {week:%A}; a reporting week is named by its Friday")
+    if week < config.first_report:
+        raise ConfigError(f"week {text} is before the first report ({config.first_report})")
+    return week
