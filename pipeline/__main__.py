@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -33,6 +34,7 @@ def _weekly(arguments: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run a command; one clear line on stderr and a non-zero exit when it cannot be done."""
     arguments = _parser().parse_args(argv)
+    os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
         return {"weekly": _weekly}[arguments.command](arguments)
     except ConfigError as error:

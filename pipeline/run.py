@@ -51,6 +51,19 @@ class RunResult:
     result: WeekResult
 
 
+def _read_with_progress(todo: list, config: Config, progress) -> list:
+    """Parse files in worker processes, reporting progress in steps on long runs."""
+    workers = int(config.limits.get("workers", 2))
+    step = max(workers * 4, len(todo) // 20)
+    outcomes = []
+    for start in range(0, len(todo), step):
+        chunk = todo[start:start + step]
+        outcomes += readers.read_files([f.path for f in chunk], read_limits(config), workers=workers)
+        if len(todo) > step:
+            progress(f"  อ่านแล้ว {len(outcomes)}/{len(todo)} ไฟล์")
+    return outcomes
+
+
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -70,8 +83,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
-        outcomes = readers.read_files([f.path for f in todo], read_limits(config),
-                                      workers=int(config.limits.get("workers", 2)))
+        outcomes = _read_with_progress(todo, config, progress)
         ingested = []
         for file, outcome in zip(todo, outcomes):
             item = ingest(file, outcome, schema, config, stamp)
