@@ -61,35 +61,33 @@ def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Sc
     return week_dir
 
 
-def _district_rows(report: dict, dataset: str, columns: list[tuple[str, callable]]) -> list[list]:
+def _district_rows(report: dict, dataset: str, getters: list, scope: str, total_label: str) -> list[list]:
+    """One row per district and the province total; scope 'total' (cumulative) or 'this_week'."""
     rows = []
-    for code, district in report["districts"].items():
-        rows.append([code, district["name"], *[get(district[dataset]) for _, get in columns]])
-    rows.append(["", "__total__", *[get(report["totals"][dataset]) for _, get in columns]])
+    for code, district in [*report["districts"].items(), ("", {"name": total_label, **report["totals"]})]:
+        block = district[dataset]
+        source = block if scope == "total" else {**block["this_week"], "total": block["new"]}
+        rows.append([code, district["name"], *[get(source) for _, get in getters]])
     return rows
 
 
-def _figure_columns(dataset: str, schema: Schema, stale_days: int) -> list[tuple]:
-    """(group title, column title, getter) for a dataset's sheet: new-this-week and cumulative."""
+def figure_columns(dataset: str, schema: Schema, stale_days: int) -> list[tuple[str, callable]]:
+    """(column title, getter) of a dataset's figures sheet, read from a figures block."""
     label = schema.label
-    new, total = label("new"), label("total")
+    columns = [(label("total_people") if dataset == "unvaccinated" else label("count"), lambda b: b["total"])]
+    if dataset == "unvaccinated":
+        columns += [(label(key), lambda b, k=key: b[k]) for key in ("thai", "non_thai", "wants_vaccine")]
+    if dataset == "facilities":
+        columns.append((label("stale", days=stale_days), lambda b: b["stale"]))
+    if dataset == "help_requests":
+        columns.append((label("open"), lambda b: b["open"]))
     closed = {"volunteers": ("by_type", "volunteer_types"), "unvaccinated": ("by_reason", "reasons"),
               "facilities": ("by_type", "facility_types"), "help_requests": ("by_type", "request_types")}
-    columns = [("", new, lambda b: b["new"]), ("", total, lambda b: b["total"])]
-    if dataset == "unvaccinated":
-        for key in ("thai", "non_thai", "wants_vaccine"):
-            columns += [(label(key), new, lambda b, k=key: b["this_week"][k]), (label(key), total, lambda b, k=key: b[k])]
-    if dataset == "facilities":
-        columns.append(("", label("stale", days=stale_days), lambda b: b["stale"]))
-    if dataset == "help_requests":
-        columns += [(label("open"), new, lambda b: b["this_week"]["open"]), (label("open"), total, lambda b: b["open"])]
     by_key, list_name = closed[dataset]
-    for value in schema.choice_values(list_name):
-        columns += [(value, new, lambda b, v=value, k=by_key: b["this_week"][k][v]),
-                    (value, total, lambda b, v=value, k=by_key: b[k][v])]
-    if dataset == "help_requests":
-        for value in schema.choice_values("request_statuses"):
-            columns.append((value, total, lambda b, v=value: b["by_status"][v]))
+    columns += [(value, lambda b, v=value, k=by_key: b[k][v]) for value in schema.choice_values(list_name)]
+    if dataset in ("facilities", "help_requests"):
+        statuses = "facility_statuses" if dataset == "facilities" else "request_statuses"
+        columns += [(value, lambda b, v=value: b["by_status"][v]) for value in schema.choice_values(statuses)]
     return columns
 
 
@@ -98,15 +96,14 @@ def write_province_workbook(path: Path, result: WeekResult, config: Config, sche
     report = result.report
     book = style.new_workbook(path, config)
     title = schema.label("province_report_title", province=config.province_name)
+    total_label = schema.label("province_total")
     style.summary_sheet(book, config, schema, report, title)
     for dataset in BLOCKS:
-        columns = _figure_columns(dataset, schema, config.stale_days)
-        rows = _district_rows(report, dataset, [(t, get) for _, t, get in columns])
-        for row in rows:
-            if row[1] == "__total__":
-                row[1] = schema.label("province_total")
+        columns = figure_columns(dataset, schema, config.stale_days)
+        tables = [(schema.label(scope_label), _district_rows(report, dataset, columns, scope, total_label))
+                  for scope, scope_label in (("total", "cumulative_table"), ("this_week", "new_table"))]
         style.figure_sheet(book, schema.datasets[dataset].title, title, report, config, schema,
-                           groups=[g for g, _, _ in columns], headers=[t for _, t, _ in columns], rows=rows)
+                           headers=[name for name, _ in columns], tables=tables)
     style.submission_sheet(book, config, schema, report, result.accounting, title)
     book.close()
 

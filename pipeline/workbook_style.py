@@ -16,6 +16,7 @@ SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings
                 "nan_inf_to_errors": True}
 MAX_CELL_TEXT = 32_767
 HEADER_FILL = "#DDEBF7"
+_HEADING_ROWS = 3
 TOTAL_FILL = "#FFF2CC"
 STATUS_FILLS = {"on_time": "#C6EFCE", "late": "#FFEB9C", "missing": "#FFC7CE"}
 
@@ -46,48 +47,60 @@ def text(value) -> str:
     return str(value)[:MAX_CELL_TEXT]
 
 
+def _page_setup(sheet, config: Config) -> None:
+    """A4 landscape, one page wide, rows tall enough for Thai vowels and tone marks."""
+    sheet.set_default_row(config.font_size * 1.5)
+    sheet.set_row(0, config.font_size * 2)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+
+
+def schema_line(report: dict, config: Config, cutoff: dt.datetime) -> str:
+    """The week line under every title: the Friday and the cut-off time, in the configured digits."""
+    return f"สัปดาห์ที่สิ้นสุดวันศุกร์ที่ {thai_datetime(cutoff, config.date_digits)}"
+
+
 def _heading(sheet, book, config: Config, title: str, report: dict, width: int) -> int:
+    _page_setup(sheet, config)
     week = dt.date.fromisoformat(report["week"])
     sheet.merge_range(0, 0, 0, max(width - 1, 1), title, fmt(book, config, bold=True, font_size=config.font_size + 4))
-    line = f"สัปดาห์ที่สิ้นสุดวันศุกร์ที่ {thai_date(week, config.date_digits)} เวลา {config.cutoff_time:%H.%M} น."
+    cutoff = dt.datetime.combine(week, config.cutoff_time)
+    line = schema_line(report, config, cutoff)
     sheet.merge_range(1, 0, 1, max(width - 1, 1), line, fmt(book, config, italic=True))
-    return 3
+    return _HEADING_ROWS
 
 
 def figure_sheet(book, name: str, title: str, report: dict, config: Config, schema: Schema, *,
-                 groups: list[str], headers: list[str], rows: list[list]) -> None:
-    """A per-district figures sheet: two header rows (group, new/cumulative), a province total row."""
+                 headers: list[str], tables: list[tuple[str, list[list]]]) -> None:
+    """A per-district figures sheet: stacked tables (cumulative, then new this week), each with a total row."""
     sheet = book.add_worksheet(name[:31])
     width = len(headers) + 2
-    top = _heading(sheet, book, config, title, report, width)
-    header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
-    sheet.merge_range(top, 0, top + 1, 0, schema.label("district_code"), header)
-    sheet.merge_range(top, 1, top + 1, 1, schema.label("district"), header)
-    column = 2
-    while column - 2 < len(groups):
-        group = groups[column - 2]
-        span = 1
-        while group and column - 2 + span < len(groups) and groups[column - 2 + span] == group:
-            span += 1
-        if group and span > 1:
-            sheet.merge_range(top, column, top, column + span - 1, group, header)
-        else:
-            sheet.write_string(top, column, group, header)
-        for offset in range(span):
-            sheet.write_string(top + 1, column + offset, headers[column - 2 + offset], header)
-        column += span
+    row = _heading(sheet, book, config, title, report, width)
+    header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                 valign="vcenter")
+    caption = fmt(book, config, bold=True, font_size=config.font_size + 2)
     body, total = fmt(book, config, border=1), fmt(book, config, border=1, bold=True, bg_color=TOTAL_FILL)
-    for index, row in enumerate(rows):
-        cell = total if index == len(rows) - 1 else body
-        sheet.write_string(top + 2 + index, 0, text(row[0]), cell)
-        sheet.write_string(top + 2 + index, 1, text(row[1]), cell)
-        for offset, value in enumerate(row[2:]):
-            sheet.write_number(top + 2 + index, 2 + offset, value, cell)
-    sheet.set_row(top, 48)
-    sheet.set_column(0, 0, 10)
-    sheet.set_column(1, 1, 18)
-    sheet.set_column(2, width, 12)
-    sheet.freeze_panes(top + 2, 2)
+    for table_title, rows in tables:
+        sheet.write_string(row, 0, table_title, caption)
+        sheet.set_row(row, config.font_size * 2)
+        row += 1
+        for offset, name in enumerate([schema.label("district_code"), schema.label("district"), *headers]):
+            sheet.write_string(row, offset, name, header)
+        sheet.set_row(row, config.font_size * 4.2)
+        for index, values in enumerate(rows):
+            cell = total if index == len(rows) - 1 else body
+            sheet.write_string(row + 1 + index, 0, text(values[0]), cell)
+            sheet.write_string(row + 1 + index, 1, text(values[1]), cell)
+            for offset, value in enumerate(values[2:]):
+                sheet.write_number(row + 1 + index, 2 + offset, value, cell)
+        row += len(rows) + 2
+    first_header = _HEADING_ROWS + 1
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 1, 16)
+    sheet.set_column(2, width, 11)
+    sheet.freeze_panes(first_header + 1, 2)
 
 
 def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str) -> None:
