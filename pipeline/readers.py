@@ -1,0 +1,558 @@
+"""Read untrusted district files (xlsx, xlsm, xls, ods, csv) into raw cell grids.
+
+Files come from a folder anyone can write to, so every byte is hostile until checked: the type
+is sniffed from magic bytes, zips are measured from their directory and then verified (CRC, true
+sizes) before calamine sees them, and xlsx sheet XML is scanned for cell references that would
+make calamine allocate a huge grid (it aborts the whole process with SIGABRT instead of raising).
+
+`read_file` runs in the calling process and never raises on bad input, but it cannot survive a
+native crash that no cheap pre-check foresees (e.g. crafted sheet XML whose cells omit their r=
+attribute). `read_files` parses each file in a forked child with an address-space limit and a
+wall-time limit, so such a crash costs one file: use it for anything from the shared folder.
+
+Choices the caller should know:
+- Plain text/CSV renamed .xls/.xlsx is read as CSV and reported as kind 'csv' with problem None
+  ('csv_not_excel' is never produced): compare `kind` with the extension to warn the district.
+- Running out of memory (MemoryError, or the child's memory limit) is reported as 'file_too_large'.
+- Sheets are returned only when problem is None; cells are never coerced (numbers stay as
+  calamine gives them, text stays text, empty cells are "").
+"""
+from __future__ import annotations
+
+import csv
+import errno
+import faulthandler
+import fcntl
+import gc
+import io
+import os
+import pickle
+import re
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import struct
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import python_calamine
+
+__all__ = ['PROBLEM_CODES', 'RawSheet', 'ReadLimits', 'ReadOutcome', 'detect_kind', 'read_file', 'read_files']
+
+PROBLEM_CODES = (
+    'empty_file', 'file_too_large', 'zip_bomb', 'too_many_cells', 'encrypted', 'corrupt',
+    'html_not_excel', 'csv_not_excel', 'not_a_spreadsheet', 'unknown_encoding',
+    'parser_crashed', 'timeout', 'unsupported_type',
+)
+MAX_ZIP_MEMBERS = 10_000  # a real workbook has tens of parts; thousands means a crafted archive
+OLE2_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
+ZIP_MAGIC = (b'PK\x03\x04', b'PK\x05\x06', b'PK\x07\x08')  # not bare b'PK': a CSV may start with it
+NON_SPREADSHEET_MAGIC = {
+    b'\x89PNG': 'PNG image', b'\xff\xd8\xff': 'JPEG image', b'GIF8': 'GIF image',
+    b'II*\x00': 'TIFF image', b'MM\x00*': 'TIFF image', b'{\\rtf': 'RTF document',
+    b'Rar!': 'RAR archive', b"7z\xbc\xaf'\x1c": '7z archive', b'\x1f\x8b': 'gzip archive',
+}
+CSV_EXTENSIONS = frozenset({'csv', 'tsv', 'xls', 'xlsx', 'xlsm', 'ods', ''})
+TEXT_BYTES = bytes(range(32, 256)) + b'\t\n\r\x0b\x0c\x1a\x1b'
+DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+# Only references far from A1 (3-letter column or 7-digit row) can blow up calamine's grid; matching
+# every reference would cost about a third of the parse time, this one costs about a tenth.
+FAR_REFERENCE = re.compile(rb' r="(?:[A-Z]{3}|[A-Z]{0,2}\d{7})')
+REFERENCE = re.compile(rb'([A-Z]*)(\d+)')
+EXIT_OUT_OF_MEMORY = 71
+# read_files points each child here at a folder the parent removes, so a crashed child leaves no snapshot.
+SCRATCH_DIRECTORY: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    max_file_bytes: int = 50 * 1024**2
+    max_uncompressed_bytes: int = 1024**3
+    max_compression_ratio: float = 200.0
+    max_cells: int = 20_000_000
+    max_rows_per_sheet: int = 1_100_000
+    memory_bytes: int = 4 * 1024**3
+    seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    name: str
+    hidden: bool
+    first_row: int
+    first_column: int
+    rows: list[list]
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    path: str
+    kind: str
+    sheets: tuple[RawSheet, ...]
+    problem: str | None
+    detail: str
+
+
+class Refused(Exception):
+    """A verdict on the whole file, raised from deep inside the checks."""
+
+    def __init__(self, problem: str, detail: str):
+        super().__init__(problem, detail)
+        self.problem, self.detail = problem, detail
+
+
+def failed(path: str, kind: str, problem: str, detail: str) -> ReadOutcome:
+    return ReadOutcome(path, kind, (), problem, detail)
+
+
+# ---------------------------------------------------------------- detection (pure functions)
+
+def detect_kind(path) -> str:
+    """Return the real file type, judged by magic bytes first and the extension second."""
+    try:
+        data, _ = read_regular_file(os.fspath(path), ReadLimits().max_file_bytes)
+    except Refused:
+        return 'unknown'
+    return classify(data, extension_of(path))[0]
+
+
+def extension_of(path) -> str:
+    return Path(os.fspath(path)).suffix.lower().lstrip('.')
+
+
+def classify(data: bytes, extension: str) -> tuple[str, str | None, str]:
+    """Return (kind, problem or None, detail); problem None means the kind has a parser."""
+    if not data:
+        return 'empty', 'empty_file', '0 bytes'
+    if data.startswith(ZIP_MAGIC):
+        return classify_zip(data, extension)
+    if data.startswith(OLE2_MAGIC):
+        return classify_ole2(data, extension)
+    if data.startswith(b'%PDF'):
+        return 'pdf', 'not_a_spreadsheet', 'PDF document'
+    for magic, name in NON_SPREADSHEET_MAGIC.items():
+        if data.startswith(magic):
+            return 'unknown', 'not_a_spreadsheet', name
+    if not looks_like_text(data[:8192]):
+        return 'unknown', 'unsupported_type', 'unrecognised binary format'
+    head = (decode_text(data[:4096]) or data[:4096].decode('latin-1')).lstrip().lower()
+    if head.startswith('mime-version:') or (head.startswith('<') and any(
+            tag in head for tag in ('<html', '<table', '<!doctype html'))):
+        return 'html', 'html_not_excel', 'HTML page (a web system export saved with a spreadsheet name?)'
+    if 'urn:schemas-microsoft-com:office:spreadsheet' in head:
+        return 'unknown', 'unsupported_type', 'Excel 2003 XML spreadsheet (save as .xlsx)'
+    return ('csv' if extension in CSV_EXTENSIONS else 'text'), None, ''
+
+
+def classify_zip(data: bytes, extension: str) -> tuple[str, str | None, str]:
+    """Tell xlsx/xlsm/ods from other zips by their parts."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            with (archive.open('mimetype') if 'mimetype' in names else io.BytesIO()) as stream:
+                mimetype = stream.read(80)
+    except Exception as error:  # BadZipFile, zlib.error, EOFError, NotImplementedError...
+        kind = extension if extension in ('xlsx', 'xlsm', 'ods') else 'zip'
+        return kind, 'corrupt', f'unreadable zip archive ({type(error).__name__})'
+    if 'xl/workbook.xml' in names:
+        return ('xlsm' if 'xl/vbaProject.bin' in names or extension == 'xlsm' else 'xlsx'), None, ''
+    if 'xl/workbook.bin' in names:
+        return 'zip', 'unsupported_type', 'xlsb binary workbook (save as .xlsx)'
+    if mimetype.startswith(b'application/vnd.oasis.opendocument.spreadsheet') or (
+            not mimetype and 'content.xml' in names and extension == 'ods'):
+        return 'ods', None, ''
+    return 'zip', 'not_a_spreadsheet', 'zip archive without workbook parts'
+
+
+def classify_ole2(data: bytes, extension: str) -> tuple[str, str | None, str]:
+    """Tell .xls from Office-encrypted files (an encrypted xlsx is OLE2, not zip) and Word/PowerPoint."""
+    if ole2_has_stream(data, 'EncryptionInfo') or ole2_has_stream(data, 'EncryptedPackage'):
+        kind = extension if extension in ('xlsx', 'xlsm', 'xls') else 'unknown'
+        return kind, 'encrypted', 'password-protected Office file (OLE2 EncryptionInfo stream)'
+    if ole2_has_stream(data, 'Workbook') or ole2_has_stream(data, 'Book'):
+        return 'xls', None, ''
+    return 'unknown', 'not_a_spreadsheet', 'OLE2 document without a workbook stream'
+
+
+def ole2_has_stream(data: bytes, name: str) -> bool:
+    """True when the OLE2 directory holds a stream called `name`.
+
+    Directory entries sit on 128-byte boundaries (name in UTF-16LE, then its byte length and type 2
+    for a stream), so a byte search finds them without walking a FAT that may itself be damaged.
+    """
+    encoded = (name + '\0').encode('utf-16-le')
+    signature = struct.pack('<HB', len(encoded), 2)
+    position = data.find(encoded, 512)
+    while position != -1:
+        if position % 128 == 0 and data[position + 64:position + 67] == signature:
+            return True
+        position = data.find(encoded, position + 1)
+    return False
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Text has a UTF-16 BOM or few control bytes once NULs (left by interrupted copies) are gone."""
+    if head.startswith((b'\xff\xfe', b'\xfe\xff')):
+        return True
+    sample = head.replace(b'\0', b'')
+    return len(sample.translate(None, TEXT_BYTES)) * 20 <= len(sample)
+
+
+def decode_text(data: bytes) -> str | None:
+    """Decode by BOM (UTF-8, UTF-16 LE/BE), then strict UTF-8, then cp874; None when none fits."""
+    for bom, codec in ((b'\xef\xbb\xbf', 'utf-8'), (b'\xff\xfe', 'utf-16-le'), (b'\xfe\xff', 'utf-16-be')):
+        if data.startswith(bom):
+            body = data[len(bom):]
+            if codec == 'utf-8':
+                return strict_decode(body.replace(b'\0', b''), codec)
+            text = strict_decode(body[:len(body) // 2 * 2], codec)  # an odd byte: file cut mid-character
+            return None if text is None else text.replace('\0', '')
+    data = data.replace(b'\0', b'')
+    for codec in ('utf-8', 'cp874'):
+        text = strict_decode(data, codec)
+        if text is not None:
+            return text
+    return None
+
+
+def strict_decode(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        # A file still being copied may end inside a multi-byte character: keep what precedes it.
+        if error.reason == 'unexpected end of data' and error.end == len(data):
+            return strict_decode(data[:error.start], codec)
+        return None
+
+
+def sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    if len(text) > len(sample) and '\n' in sample:
+        sample = sample[:sample.rindex('\n')]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=',;\t|').delimiter
+    except csv.Error:
+        return ','
+
+
+def column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+# ---------------------------------------------------------------- reading in this process
+
+def read_file(path, limits: ReadLimits = ReadLimits()) -> ReadOutcome:
+    """Read one file in this process; never raises on bad input (native crashes: use read_files)."""
+    path_text, kind = os.fspath(path), 'unknown'
+    try:
+        data, size = read_regular_file(path_text, limits.max_file_bytes)
+        kind, problem, detail = classify(data, extension_of(path_text))
+        if max(size, len(data)) > limits.max_file_bytes:
+            return failed(path_text, kind, 'file_too_large', f'{max(size, len(data))} bytes > max_file_bytes')
+        if problem:
+            return failed(path_text, kind, problem, detail)
+        if kind in ('xlsx', 'xlsm', 'ods'):
+            check_zip(data, limits, scan_sheets=kind != 'ods')
+        if kind in ('csv', 'text'):
+            sheets = read_delimited(data, Path(path_text).stem, limits)
+        else:
+            sheets = read_workbook(data, kind, limits)
+        if not any(map(has_cells, sheets)):
+            return failed(path_text, kind, 'empty_file', 'no non-empty cell')
+        return ReadOutcome(path_text, kind, tuple(sheets), None, '')
+    except Refused as refusal:
+        return failed(path_text, kind, refusal.problem, refusal.detail)
+    except MemoryError:
+        return failed(path_text, kind, 'file_too_large', 'out of memory while parsing')
+    except Exception as error:
+        return failed(path_text, kind, 'corrupt', f'{type(error).__name__} while parsing')
+    except BaseException as error:
+        if isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        # pyo3 turns a Rust panic into PanicException, which derives from BaseException.
+        return failed(path_text, kind, 'parser_crashed', f'{type(error).__name__} in parser')
+
+
+def read_regular_file(path: str, max_bytes: int) -> tuple[bytes, int]:
+    """Return (content, size) of a regular file; only a head when it is over max_bytes.
+
+    The whole file is read once so every check sees the same bytes even while a district is still
+    writing it; symlinks, FIFOs and devices in a world-writable folder are refused.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise Refused('unsupported_type', 'symbolic link refused') from None
+        raise Refused('corrupt', f'cannot open ({type(error).__name__})') from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):  # before fdopen, which raises on a directory
+        os.close(descriptor)
+        raise Refused('unsupported_type', 'not a regular file')
+    with os.fdopen(descriptor, 'rb') as handle:
+        # One byte over the limit notices a file that grows while it is read.
+        return handle.read(max_bytes + 1 if info.st_size <= max_bytes else 65536), info.st_size
+
+
+def check_zip(data: bytes, limits: ReadLimits, scan_sheets: bool) -> None:
+    """Refuse zip bombs from the directory, then decompress every member (zipfile checks CRC and true size)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise Refused('zip_bomb', f'{len(members)} zip members > {MAX_ZIP_MEMBERS}')
+        if declared > limits.max_uncompressed_bytes:
+            raise Refused('zip_bomb', f'{declared} bytes uncompressed > max_uncompressed_bytes')
+        if declared / len(data) > limits.max_compression_ratio:
+            raise Refused('zip_bomb', f'compression ratio {declared / len(data):.0f} > {limits.max_compression_ratio:g}')
+        if any(member.flag_bits & 1 for member in members):
+            raise Refused('encrypted', 'zip members are encrypted')
+        declared_cells = 0
+        for member in members:
+            scan = scan_sheets and member.filename.endswith('.xml') and 'sharedStrings' not in member.filename
+            try:
+                declared_cells += check_member(archive, member, limits, scan)
+            except Refused:
+                raise
+            except Exception as error:  # BadZipFile (CRC, size), zlib.error, EOFError...
+                raise Refused('corrupt', f'damaged zip member ({type(error).__name__})') from None
+            if declared_cells > limits.max_cells:
+                raise Refused('too_many_cells', f'declared dimensions hold {declared_cells} cells > max_cells')
+
+
+def check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: ReadLimits, scan: bool) -> int:
+    """Decompress one member; for sheet XML refuse grids over the limits and return its declared cell count.
+
+    calamine 0.9.1 sizes a sheet's grid from its actual nearest and farthest cells (a file with A1 and
+    XFD1048576 asks for ~549 GB and aborts, whatever <dimension> claims; a bogus <dimension> alone is
+    harmless to it), so far cell references are the real guard; the declared dimension is checked too.
+    """
+    first_row = first_column = last_row = last_column = far_row = far_column = 0
+    tail = b''
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            if not scan:
+                continue
+            if not tail and (match := DIMENSION.search(chunk, 0, 65536)):
+                first_column, first_row = column_number(match[1]), int(match[2])
+                last_column, last_row = (column_number(match[3]), int(match[4])) if match[3] else (first_column, first_row)
+            buffer = tail + chunk
+            for match in FAR_REFERENCE.finditer(buffer):
+                if reference := REFERENCE.match(buffer, match.start() + 4):
+                    far_column, far_row = max(far_column, column_number(reference[1])), max(far_row, int(reference[2]))
+            tail = chunk[-40:]
+    rows = max(last_row - first_row + 1, far_row, 0)
+    if rows > limits.max_rows_per_sheet:
+        raise Refused('too_many_cells', f'sheet spans {rows} rows > max_rows_per_sheet')
+    if max(last_row, far_row) * max(last_column, far_column) > limits.max_cells:
+        raise Refused('too_many_cells', f'sheet spans up to row {max(last_row, far_row)}, column {max(last_column, far_column)}')
+    return (last_row - first_row + 1) * (last_column - first_column + 1) if last_row else 0
+
+
+def read_workbook(data: bytes, kind: str, limits: ReadLimits) -> list[RawSheet]:
+    """Read every worksheet with calamine, keeping exact Excel row and column positions."""
+    # calamine only reports precise errors (password, cell limit) when the extension picks its reader;
+    # from_filelike guesses and says "Cannot detect file format". A private snapshot named after the
+    # detected kind also makes calamine parse exactly the bytes that were checked.
+    with tempfile.NamedTemporaryFile(suffix='.' + kind, dir=SCRATCH_DIRECTORY) as snapshot:
+        snapshot.write(data)
+        snapshot.flush()
+        return read_snapshot(snapshot.name, limits)
+
+
+def read_snapshot(path: str, limits: ReadLimits) -> list[RawSheet]:
+    try:
+        with python_calamine.CalamineWorkbook.from_path(path) as workbook:
+            return read_sheets(workbook, limits)
+    except python_calamine.PasswordError:
+        raise Refused('encrypted', 'workbook is password protected') from None
+    except python_calamine.CalamineError as error:
+        if 'limit exceeded' in str(error):
+            raise Refused('too_many_cells', 'calamine cell limit exceeded') from None
+        raise Refused('corrupt', f'{type(error).__name__} from calamine') from None
+
+
+def read_sheets(workbook, limits: ReadLimits) -> list[RawSheet]:
+    sheets, cells = [], 0
+    for index, metadata in enumerate(workbook.sheets_metadata):
+        if metadata.typ in (python_calamine.SheetTypeEnum.ChartSheet, python_calamine.SheetTypeEnum.Vba):
+            continue  # no cell grid
+        sheet = workbook.get_sheet_by_name(metadata.name)
+        cells += sheet.height * sheet.width
+        if sheet.height > limits.max_rows_per_sheet or cells > limits.max_cells:
+            raise Refused('too_many_cells', f'sheet {index + 1} is {sheet.height} x {sheet.width} cells')
+        # to_python() drops the leading empty rows and columns; `start` says where the kept block begins.
+        start = sheet.start
+        rows = sheet.to_python() if start else []
+        first_row, first_column = (start[0] + 1, start[1]) if start else (1, 0)
+        hidden = metadata.visible != python_calamine.SheetVisibleEnum.Visible
+        sheets.append(RawSheet(metadata.name, hidden, first_row, first_column, rows))
+    return sheets
+
+
+def read_delimited(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
+    """Read CSV/TSV text as one sheet of str cells (no numeric coercion)."""
+    text = decode_text(data)
+    if text is None:
+        raise Refused('unknown_encoding', 'not UTF-8, UTF-16 or cp874')
+    rows, cells = [], 0
+    try:
+        for row in csv.reader(io.StringIO(text, newline=''), delimiter=sniff_delimiter(text)):
+            cells += len(row)
+            if cells > limits.max_cells or len(rows) >= limits.max_rows_per_sheet:
+                raise Refused('too_many_cells', f'over {len(rows)} rows / {cells} cells')
+            rows.append(row)
+    except csv.Error as error:  # csv messages name the limit or the line, never the data
+        raise Refused('corrupt', f'csv: {str(error)[:80]}') from None
+    return [RawSheet(name, False, 1, 0, rows)]
+
+
+def has_cells(sheet: RawSheet) -> bool:
+    return any(not (value is None or isinstance(value, str) and not value.strip())
+               for row in sheet.rows for value in row)
+
+
+# ---------------------------------------------------------------- reading in child processes
+
+@dataclass
+class Child:
+    index: int
+    pid: int
+    descriptor: int
+    deadline: float
+    scratch: str
+    chunks: list[bytes] = field(default_factory=list)
+
+
+def read_files(paths, limits: ReadLimits = ReadLimits(), workers: int = 2) -> list[ReadOutcome]:
+    """Read each file in its own forked child under memory and time limits; results in the order of paths."""
+    paths = [os.fspath(path) for path in paths]
+    results: list[ReadOutcome | None] = [None] * len(paths)
+    waiting = list(reversed(range(len(paths))))
+    running: dict[int, Child] = {}
+    with selectors.DefaultSelector() as selector:
+        try:
+            while waiting or running:
+                while waiting and len(running) < max(1, workers):
+                    child = start_child(waiting.pop(), paths, limits)
+                    running[child.descriptor] = child
+                    selector.register(child.descriptor, selectors.EVENT_READ)
+                timeout = min(child.deadline for child in running.values()) - time.monotonic()
+                # Read results while children are still writing them: a child blocked on a full pipe
+                # would otherwise never exit (the join-before-read deadlock).
+                for key, _ in selector.select(max(0.0, timeout)):
+                    child = running[key.fd]
+                    chunk = os.read(key.fd, 1 << 20)
+                    if chunk:
+                        child.chunks.append(chunk)
+                        continue
+                    selector.unregister(key.fd)
+                    del running[key.fd]
+                    results[child.index] = finish_child(child, paths[child.index], limits)
+                for child in [child for child in running.values() if child.deadline <= time.monotonic()]:
+                    selector.unregister(child.descriptor)
+                    del running[child.descriptor]
+                    stop_child(child)
+                    path = paths[child.index]
+                    results[child.index] = failed(path, detect_kind(path), 'timeout', f'no result within {limits.seconds:g} s')
+        finally:
+            for child in running.values():
+                stop_child(child)
+    return results
+
+
+def start_child(index: int, paths: list[str], limits: ReadLimits) -> Child:
+    global SCRATCH_DIRECTORY
+    scratch = tempfile.mkdtemp(prefix='readers-')
+    read_end, write_end = os.pipe()
+    try:
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer wake-ups for large results
+    except (OSError, AttributeError):
+        pass
+    try:
+        pid = os.fork()
+    except OSError:  # out of processes or memory: a machine problem, not the file's, so it is raised
+        os.close(read_end)
+        os.close(write_end)
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if pid == 0:
+        try:  # the child must never return into the caller's code, whatever happens
+            os.close(read_end)
+            SCRATCH_DIRECTORY = scratch
+            child_main(paths[index], limits, write_end)
+        finally:
+            os._exit(70)
+    os.close(write_end)
+    return Child(index, pid, read_end, time.monotonic() + limits.seconds, scratch)
+
+
+def child_main(path: str, limits: ReadLimits, descriptor: int) -> NoReturn:
+    """Parse one file under RLIMIT_AS and stream the pickled outcome; always ends in os._exit."""
+    status = 70
+    try:
+        gc.disable()  # a short-lived process: the cycle collector only slows building 200k row lists
+        faulthandler.disable()  # a crash here is an expected, reported outcome, not a stack dump for the log
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = limits.memory_bytes if hard == resource.RLIM_INFINITY else min(limits.memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash on a hostile file leaves no core dump
+        os.environ['RUST_BACKTRACE'] = '0'  # calamine's allocation abort then logs one line, not a backtrace
+        with open(descriptor, 'wb', buffering=1 << 20) as pipe:
+            pickle.dump(read_file(path, limits), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    except MemoryError:
+        status = EXIT_OUT_OF_MEMORY
+    except BaseException:
+        status = 70
+    finally:
+        os._exit(status)
+
+
+def finish_child(child: Child, path: str, limits: ReadLimits) -> ReadOutcome:
+    """Turn a finished child's exit status and bytes into its outcome."""
+    os.close(child.descriptor)
+    _, status = os.waitpid(child.pid, 0)
+    shutil.rmtree(child.scratch, ignore_errors=True)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f'signal {number}'
+        return failed(path, detect_kind(path), 'parser_crashed', f'parser process killed by {name}')
+    if os.WEXITSTATUS(status) == EXIT_OUT_OF_MEMORY:
+        return failed(path, detect_kind(path), 'file_too_large', f'parser process exceeded memory_bytes={limits.memory_bytes}')
+    payload, child.chunks = b''.join(child.chunks), []
+    if os.WEXITSTATUS(status) == 0:
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # unpickling 200k row lists runs twice as fast without the cycle collector
+        try:
+            outcome = pickle.loads(payload)
+        except Exception:
+            outcome = None
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        if isinstance(outcome, ReadOutcome):
+            return outcome
+    return failed(path, detect_kind(path), 'parser_crashed', f'parser process exited with status {os.WEXITSTATUS(status)}')
+
+
+def stop_child(child: Child) -> None:
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(child.pid, 0)
+    os.close(child.descriptor)
+    shutil.rmtree(child.scratch, ignore_errors=True)
