@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from pipeline.config import ConfigError
+from pipeline.store import StoreError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
         return {"weekly": _weekly}[arguments.command](arguments)
-    except ConfigError as error:
+    except (ConfigError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -37,7 +37,8 @@ def _problems_from(parsed: pd.DataFrame, field: Field) -> pd.DataFrame:
     return cell_problems(parsed.index[bad], field.key, parsed.loc[bad, "problem"])
 
 
-def _typed(parsed: pd.DataFrame, field: Field) -> tuple[pd.Series, pd.DataFrame]:
+def typed(parsed: pd.DataFrame, field: Field) -> tuple[pd.Series, pd.DataFrame]:
+    """Values and cell problems of a parsed column."""
     return parsed["value"], _problems_from(parsed, field)
 
 
@@ -142,19 +143,17 @@ def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Seri
         texts = clean_text(raw)
         return texts.where(texts != "", None), cell_problems([], field.key, [])
     if kind in ("mobile", "phone"):
-        return _typed(parse_phones(raw, mobile_only=kind == "mobile"), field)
+        return typed(parse_phones(raw, mobile_only=kind == "mobile"), field)
     if kind == "person_id":
-        parsed = parse_person_ids(raw)
-        values, problems = _typed(parsed, field)
-        return values, problems.assign(kind=None)
+        return typed(parse_person_ids(raw), field)
     if kind == "date":
-        values, problems = _typed(parse_dates(raw), field)
+        values, problems = typed(parse_dates(raw), field)
         return values, pd.concat([problems, _date_window(values, field, context)])
     if kind == "whole":
-        values, problems = _typed(parse_whole_numbers(raw), field)
+        values, problems = typed(parse_whole_numbers(raw), field)
         return values, pd.concat([problems, _range(values, field)])
     if kind == "decimal":
-        values, problems = _typed(parse_decimals(raw), field)
+        values, problems = typed(parse_decimals(raw), field)
         return values, pd.concat([problems, _range(values, field)])
     if kind in ("choice", "nationality"):
         return _choice(raw, field, context)

@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline import gazetteer
 from pipeline.config import Config
 
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}
 # Office files that do not hold tables; anything else unexpected is reported too.
 QUIET_SUFFIXES = {".ini", ".db", ".lnk", ".url"}
@@ -34,6 +35,11 @@ class InboxFile:
         """Identity of this version: path, content and submission time together."""
         text = f"{self.source_file}\0{self.sha256}\0{self.submitted_at.isoformat()}"
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """A sortable UTC timestamp, the form every time takes in the store."""
+    return moment.astimezone(dt.timezone.utc).strftime(UTC_FORMAT)
 
 
 def is_ignored(name: str) -> bool:

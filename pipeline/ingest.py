@@ -8,7 +8,7 @@ from rapidfuzz import process as fuzzy_process
 
 from pipeline import layout
 from pipeline.fields import Context
-from pipeline.inbox import InboxFile
+from pipeline.inbox import InboxFile, utc_text
 from pipeline.issues import describe, empty_issues, finish
 from pipeline.normalize import match_key
 from pipeline.schema import Dataset, Schema
@@ -66,7 +66,7 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
     """Turn a read file into stored rows: nothing here touches the disk."""
     version = {"version_id": file.version_id, "source_file": file.source_file,
                "district_folder": file.district_code, "sha256": file.sha256, "size": file.size,
-               "submitted_at": file.submitted_at, "kind": outcome.kind, "problem": outcome.problem,
+               "submitted_at": utc_text(file.submitted_at), "kind": outcome.kind, "problem": outcome.problem,
                "detail": outcome.detail, "fingerprint": fingerprint}
     notes: list[dict] = []
     if outcome.problem:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.normalize import clean_text, match_key
+from pipeline.normalize import blank_mask, clean_text, match_key
 from pipeline.schema import Dataset, Schema
 
 HEADER_SEARCH_ROWS = 30
@@ -119,19 +119,7 @@ def recognise(sheet_name: str, rows: list[list], schema: Schema, hint: str | Non
 
 def _blank_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """True where a cell holds nothing (None, '', spaces, invisible characters)."""
-    def blank(column: pd.Series) -> pd.Series:
-        strings = column.map(type).eq(str)
-        empty = column.isna().to_numpy().copy()
-        if strings.any():
-            texts = column[strings]
-            plain = texts.str.strip().eq("")
-            # Only text that is not plainly empty needs the full clean (zero-width, NBSP).
-            unclear = texts[~plain & (texts.str.len() < 8)]
-            verdict = plain.copy()
-            verdict[unclear.index] = clean_text(unclear).eq("")
-            empty[strings.to_numpy()] = verdict.to_numpy()
-        return pd.Series(empty, index=column.index)
-    return frame.apply(blank) if len(frame.columns) else pd.DataFrame(index=frame.index)
+    return pd.DataFrame({column: blank_mask(frame[column]) for column in frame.columns}, index=frame.index)
 
 
 def _totals_mask(raw: pd.DataFrame, schema: Schema) -> pd.Series:

@@ -463,3 +463,15 @@ def parse_whole_numbers(values: pd.Series) -> pd.DataFrame:
 def parse_decimals(values: pd.Series) -> pd.DataFrame:
     """Raw cells -> DataFrame(value: float | None, problem)."""
     return _frame(values, ("value", "problem"), _number_parser(whole=False))
+
+
+# Characters that leave a cell looking empty: whitespace and the invisible format characters.
+_BLANK_CHARACTERS = "".join(sorted(set(" " + _SPACES + _INVISIBLE)))
+
+
+def blank_mask(values: pd.Series) -> np.ndarray:
+    """True where a cell holds nothing: None, NaN, '' or only spaces and invisible characters."""
+    return np.fromiter(
+        (value is None or value != value or (type(value) is str and not value.strip(_BLANK_CHARACTERS))
+         for value in values.to_numpy(dtype=object)),
+        dtype=bool, count=len(values))

@@ -36,8 +36,9 @@ import stat
 import struct
 import tempfile
 import time
+import traceback
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -435,6 +436,25 @@ class Child:
 
 def read_files(paths, limits: ReadLimits = ReadLimits(), workers: int = 2) -> list[ReadOutcome]:
     """Read each file in its own forked child under memory and time limits; results in the order of paths."""
+    return [outcome for outcome, _ in read_and_process(paths, None, limits, workers)]
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    """What a child sends back: the outcome (without its cells when processed there) and the product."""
+
+    outcome: ReadOutcome
+    product: object = None
+    error: str | None = None   # a traceback: our own bug while processing, raised in the parent
+
+
+def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), workers: int = 2) -> list[tuple]:
+    """Read each file in a limited child and, if given, run process(index, outcome) there too.
+
+    Processing in the child uses both cores for the costly work after parsing and sends back only
+    its (smaller) product instead of every raw cell. Returns (outcome, product) pairs in path order;
+    a file whose child died has product None (the caller processes that failed outcome itself).
+    """
     paths = [os.fspath(path) for path in paths]
     results: list[ReadOutcome | None] = [None] * len(paths)
     waiting = list(reversed(range(len(paths))))
@@ -443,7 +463,7 @@ def read_files(paths, limits: ReadLimits = ReadLimits(), workers: int = 2) -> li
         try:
             while waiting or running:
                 while waiting and len(running) < max(1, workers):
-                    child = start_child(waiting.pop(), paths, limits)
+                    child = start_child(waiting.pop(), paths, limits, process)
                     running[child.descriptor] = child
                     selector.register(child.descriptor, selectors.EVENT_READ)
                 timeout = min(child.deadline for child in running.values()) - time.monotonic()
@@ -458,19 +478,22 @@ def read_files(paths, limits: ReadLimits = ReadLimits(), workers: int = 2) -> li
                     selector.unregister(key.fd)
                     del running[key.fd]
                     results[child.index] = finish_child(child, paths[child.index], limits)
+                    if results[child.index][2]:
+                        raise RuntimeError(f"processing {paths[child.index]} failed:\n{results[child.index][2]}")
                 for child in [child for child in running.values() if child.deadline <= time.monotonic()]:
                     selector.unregister(child.descriptor)
                     del running[child.descriptor]
                     stop_child(child)
                     path = paths[child.index]
-                    results[child.index] = failed(path, detect_kind(path), 'timeout', f'no result within {limits.seconds:g} s')
+                    results[child.index] = (failed(path, detect_kind(path), 'timeout',
+                                                   f'no result within {limits.seconds:g} s'), None, None)
         finally:
             for child in running.values():
                 stop_child(child)
-    return results
+    return [(outcome, product) for outcome, product, _ in results]
 
 
-def start_child(index: int, paths: list[str], limits: ReadLimits) -> Child:
+def start_child(index: int, paths: list[str], limits: ReadLimits, process=None) -> Child:
     global SCRATCH_DIRECTORY
     scratch = tempfile.mkdtemp(prefix='readers-')
     read_end, write_end = os.pipe()
@@ -489,14 +512,14 @@ def start_child(index: int, paths: list[str], limits: ReadLimits) -> Child:
         try:  # the child must never return into the caller's code, whatever happens
             os.close(read_end)
             SCRATCH_DIRECTORY = scratch
-            child_main(paths[index], limits, write_end)
+            child_main(paths[index], limits, write_end, process, index)
         finally:
             os._exit(70)
     os.close(write_end)
     return Child(index, pid, read_end, time.monotonic() + limits.seconds, scratch)
 
 
-def child_main(path: str, limits: ReadLimits, descriptor: int) -> NoReturn:
+def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, index: int = 0) -> NoReturn:
     """Parse one file under RLIMIT_AS and stream the pickled outcome; always ends in os._exit."""
     status = 70
     try:
@@ -507,8 +530,18 @@ def child_main(path: str, limits: ReadLimits, descriptor: int) -> NoReturn:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash on a hostile file leaves no core dump
         os.environ['RUST_BACKTRACE'] = '0'  # calamine's allocation abort then logs one line, not a backtrace
+        outcome = read_file(path, limits)
+        result = ChildResult(outcome)
+        if process is not None:
+            try:
+                product = process(index, outcome)
+                result = ChildResult(replace(outcome, sheets=()), product)
+            except MemoryError:
+                raise
+            except Exception:  # our bug, not the file's: the parent raises it with this traceback
+                result = ChildResult(replace(outcome, sheets=()), None, traceback.format_exc())
         with open(descriptor, 'wb', buffering=1 << 20) as pipe:
-            pickle.dump(read_file(path, limits), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(result, pipe, protocol=pickle.HIGHEST_PROTOCOL)
         status = 0
     except MemoryError:
         status = EXIT_OUT_OF_MEMORY
@@ -518,8 +551,8 @@ def child_main(path: str, limits: ReadLimits, descriptor: int) -> NoReturn:
         os._exit(status)
 
 
-def finish_child(child: Child, path: str, limits: ReadLimits) -> ReadOutcome:
-    """Turn a finished child's exit status and bytes into its outcome."""
+def finish_child(child: Child, path: str, limits: ReadLimits) -> tuple:
+    """Turn a finished child's exit status and bytes into (outcome, product, error)."""
     os.close(child.descriptor)
     _, status = os.waitpid(child.pid, 0)
     shutil.rmtree(child.scratch, ignore_errors=True)
@@ -529,9 +562,10 @@ def finish_child(child: Child, path: str, limits: ReadLimits) -> ReadOutcome:
             name = signal.Signals(number).name
         except ValueError:
             name = f'signal {number}'
-        return failed(path, detect_kind(path), 'parser_crashed', f'parser process killed by {name}')
+        return failed(path, detect_kind(path), 'parser_crashed', f'parser process killed by {name}'), None, None
     if os.WEXITSTATUS(status) == EXIT_OUT_OF_MEMORY:
-        return failed(path, detect_kind(path), 'file_too_large', f'parser process exceeded memory_bytes={limits.memory_bytes}')
+        return (failed(path, detect_kind(path), 'file_too_large',
+                       f'parser process exceeded memory_bytes={limits.memory_bytes}'), None, None)
     payload, child.chunks = b''.join(child.chunks), []
     if os.WEXITSTATUS(status) == 0:
         gc_was_enabled = gc.isenabled()
@@ -543,9 +577,10 @@ def finish_child(child: Child, path: str, limits: ReadLimits) -> ReadOutcome:
         finally:
             if gc_was_enabled:
                 gc.enable()
-        if isinstance(outcome, ReadOutcome):
-            return outcome
-    return failed(path, detect_kind(path), 'parser_crashed', f'parser process exited with status {os.WEXITSTATUS(status)}')
+        if isinstance(outcome, ChildResult):
+            return outcome.outcome, outcome.product, outcome.error
+    return (failed(path, detect_kind(path), 'parser_crashed',
+                   f'parser process exited with status {os.WEXITSTATUS(status)}'), None, None)
 
 
 def stop_child(child: Child) -> None:

@@ -8,18 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import inbox, outputs, readers, store, weeks
+from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
 from pipeline.ingest import ingest
 from pipeline.report import WeekResult, build_week
 from pipeline.schema import PACKAGE_DIR, load_schema
-
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
-
-
-def utc_text(moment: dt.datetime) -> str:
-    """A sortable UTC timestamp, the form every time takes in the store."""
-    return moment.astimezone(dt.timezone.utc).strftime(UTC_FORMAT)
-
 
 def fingerprint(config: Config) -> str:
     """What a stored reading depends on besides the file: forms, wording, code and province settings."""
@@ -51,17 +44,24 @@ class RunResult:
     result: WeekResult
 
 
-def _read_with_progress(todo: list, config: Config, progress) -> list:
-    """Parse files in worker processes, reporting progress in steps on long runs."""
+def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress) -> list:
+    """Parse and ingest new file versions in worker processes (both cores), with progress on long runs."""
     workers = int(config.limits.get("workers", 2))
     step = max(workers * 4, len(todo) // 20)
-    outcomes = []
+
+    def process(index: int, outcome):
+        return ingest(chunk[index], outcome, schema, config, stamp)
+
+    ingested = []
     for start in range(0, len(todo), step):
         chunk = todo[start:start + step]
-        outcomes += readers.read_files([f.path for f in chunk], read_limits(config), workers=workers)
+        pairs = readers.read_and_process([f.path for f in chunk], process, read_limits(config), workers)
+        for file, (outcome, product) in zip(chunk, pairs):
+            # A child that died never processed its file: its failed outcome is ingested here.
+            ingested.append(product if product is not None else ingest(file, outcome, schema, config, stamp))
         if len(todo) > step:
-            progress(f"  อ่านแล้ว {len(outcomes)}/{len(todo)} ไฟล์")
-    return outcomes
+            progress(f"  อ่านแล้ว {len(ingested)}/{len(todo)} ไฟล์")
+    return ingested
 
 
 def _progress(message: str) -> None:
@@ -83,12 +83,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
-        outcomes = _read_with_progress(todo, config, progress)
-        ingested = []
-        for file, outcome in zip(todo, outcomes):
-            item = ingest(file, outcome, schema, config, stamp)
-            item.version["submitted_at"] = utc_text(file.submitted_at)
-            ingested.append(item)
+        ingested = _read_and_ingest(todo, config, schema, stamp, progress)
         store.save_versions(connection, ingested, schema)
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
     finally:

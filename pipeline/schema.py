@@ -124,11 +124,17 @@ def _dataset(key: str, raw: dict) -> Dataset:
     )
 
 
+def load_yaml(path: Path):
+    """Parse a YAML file with the C loader when PyYAML has it (several times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+
+
 @cache
 def load_schema(directory: Path = PACKAGE_DIR) -> Schema:
     """Read schema.yaml and wording.yaml (cached: they do not change during a run)."""
-    raw = yaml.safe_load((directory / "schema.yaml").read_text(encoding="utf-8"))
-    wording = yaml.safe_load((directory / "wording.yaml").read_text(encoding="utf-8"))
+    raw = load_yaml(directory / "schema.yaml")
+    wording = load_yaml(directory / "wording.yaml")
     choices = {
         name: tuple(Choice(str(c["value"]), tuple(str(v) for v in c.get("variants", ()))) for c in values)
         for name, values in raw["choices"].items()

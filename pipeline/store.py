@@ -6,16 +6,19 @@ of a past week then reproduces its report exactly, and weeks can be run in any o
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.issues import ISSUE_COLUMNS
 from pipeline.schema import Schema
 
-STORE_VERSION = "1"
+STORE_VERSION = "2"
 VERSION_COLUMNS = ["version_id", "source_file", "district_folder", "sha256", "size", "submitted_at",
                    "kind", "problem", "detail", "fingerprint"]
 SHEET_COLUMNS = ["version_id", "sheet", "sheet_order", "dataset", "header_row", "rows_read", "rejected",
@@ -24,8 +27,8 @@ RECORD_META = ["version_id", "sheet", "sheet_order", "excel_row", "valid", "iden
                "subdistrict_code"]
 
 
-def _records_table(dataset: str) -> str:
-    return f"records_{dataset}"
+class StoreError(Exception):
+    """The store cannot be used as it is; the message is one line for the user."""
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -44,11 +47,16 @@ def create_tables(connection: sqlite3.Connection, schema: Schema) -> None:
     connection.execute(f"CREATE TABLE IF NOT EXISTS sheets ({text(SHEET_COLUMNS)})")
     connection.execute(f"CREATE TABLE IF NOT EXISTS issues (version_id, {text(ISSUE_COLUMNS)})")
     connection.execute("CREATE TABLE IF NOT EXISTS meta (key PRIMARY KEY, value)")
-    for key, dataset in schema.datasets.items():
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {_records_table(key)} "
-                           f"({text(RECORD_META)}, {text(dataset.keys)})")
-        connection.execute(f"CREATE INDEX IF NOT EXISTS {_records_table(key)}_version "
-                           f"ON {_records_table(key)} (version_id)")
+    found = connection.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
+    if found is None:
+        connection.execute("INSERT INTO meta VALUES ('store_version', ?)", (STORE_VERSION,))
+    elif found[0] != STORE_VERSION:
+        raise StoreError(f"the history store was written by another version of the pipeline "
+                         f"(store {found[0]}, expected {STORE_VERSION}); move it aside to start a new history")
+    # Records are stored as one JSON document per file version and form: columns of plain values
+    # (dates as ISO text), written and read in C instead of cell by cell.
+    connection.execute("CREATE TABLE IF NOT EXISTS record_sets (version_id, dataset, payload, "
+                       "PRIMARY KEY (version_id, dataset))")
     connection.execute("CREATE INDEX IF NOT EXISTS sheets_version ON sheets (version_id)")
     connection.execute("CREATE INDEX IF NOT EXISTS issues_version ON issues (version_id)")
 
@@ -58,17 +66,31 @@ def known_versions(connection: sqlite3.Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT version_id, fingerprint FROM versions").fetchall())
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Store every value as text (None stays NULL): dates ISO, whole numbers without '.0'."""
-    def convert(value):
-        if value is None or (isinstance(value, float) and value != value):
-            return None
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, bool):
-            return int(value)
-        return value if isinstance(value, str) else str(value)
-    return frame.astype(object).map(convert) if len(frame) else frame
+def _plain(value):
+    """JSON for values json cannot write itself: dates as ISO text, numpy scalars as Python ones."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def records_payload(records: pd.DataFrame, columns: list[str]) -> str:
+    """A record set as JSON text: {column: [values…]}, missing values as null."""
+    frame = records.reindex(columns=columns)
+    data = {column: frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in columns}
+    return json.dumps(data, ensure_ascii=False, default=_plain, allow_nan=False)
+
+
+def records_frame(payload: str) -> pd.DataFrame:
+    """A record set read back (object columns, None for missing)."""
+    return pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in json.loads(payload).items()})
+
+
+def _sql_rows(frame: pd.DataFrame):
+    """Rows of plain values for executemany (NA -> None, numbers as Python numbers)."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return plain.itertuples(index=False, name=None)
 
 
 def save_versions(connection: sqlite3.Connection, ingested: list, schema: Schema) -> None:
@@ -88,21 +110,22 @@ def save_versions(connection: sqlite3.Connection, ingested: list, schema: Schema
 
 def _replace_version(cursor: sqlite3.Cursor, item, schema: Schema) -> None:
     version_id = item.version["version_id"]
-    for table in ["versions", "sheets", "issues", *(_records_table(k) for k in schema.datasets)]:
+    for table in ["versions", "sheets", "issues", "record_sets"]:
         cursor.execute(f"DELETE FROM {table} WHERE version_id = ?", (version_id,))
     cursor.execute(f"INSERT INTO versions VALUES ({', '.join('?' * len(VERSION_COLUMNS))})",
                    [item.version[c] for c in VERSION_COLUMNS])
     _insert(cursor, "sheets", item.sheets.reindex(columns=SHEET_COLUMNS))
     _insert(cursor, "issues", item.issues.assign(version_id=version_id).reindex(columns=["version_id", *ISSUE_COLUMNS]))
     for dataset, records in item.records.items():
-        columns = [*RECORD_META, *schema.datasets[dataset].keys]
-        _insert(cursor, _records_table(dataset), records.assign(version_id=version_id).reindex(columns=columns))
+        columns = [*RECORD_META[1:], *schema.datasets[dataset].keys]
+        cursor.execute("INSERT INTO record_sets VALUES (?, ?, ?)",
+                       (version_id, dataset, records_payload(records, columns)))
 
 
 def _insert(cursor: sqlite3.Cursor, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    rows = _as_text(frame).itertuples(index=False, name=None)
+    rows = _sql_rows(frame)
     cursor.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * frame.shape[1])})", rows)
 
 
@@ -117,6 +140,12 @@ def load_until(connection: sqlite3.Connection, schema: Schema, cutoff_utc: str) 
         "sheets": query("sheets"),
         "issues": query("issues"),
     }
-    for key in schema.datasets:
-        state[key] = query(_records_table(key))
+    payloads = connection.execute(
+        "SELECT r.version_id, r.dataset, r.payload FROM record_sets r JOIN versions v USING (version_id) "
+        "WHERE v.submitted_at <= ? ORDER BY r.version_id", (cutoff_utc,)).fetchall()
+    for key, dataset in schema.datasets.items():
+        frames = [records_frame(payload).assign(version_id=version_id)
+                  for version_id, name, payload in payloads if name == key]
+        columns = [*RECORD_META, *dataset.keys]
+        state[key] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns, dtype=object)
     return state

@@ -8,14 +8,14 @@ import pandas as pd
 from pipeline import fields as field_types
 from pipeline.issues import cell_problems, describe
 from pipeline.layout import SheetTable
-from pipeline.normalize import match_key
+from pipeline.normalize import blank_mask, match_key
 from pipeline.schema import Dataset
 
 RECORD_META = ["excel_row", "identity", "district_code", "subdistrict_code", "valid"]
 
 
 def _blank(values: pd.Series) -> pd.Series:
-    return values.isna() | values.map(lambda v: isinstance(v, str) and not v.strip())
+    return pd.Series(blank_mask(values), index=values.index)
 
 
 def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
@@ -132,9 +132,12 @@ def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFra
     raw = table.cells.reindex(columns=list(dataset.keys))
     values, problems, id_kinds = {}, [], None
     for form_field in dataset.fields:
-        typed, found = field_types.type_column(raw[form_field.key], form_field, context)
         if form_field.type == "person_id":
-            id_kinds = _id_kinds(raw[form_field.key])
+            parsed = field_types.parse_person_ids(raw[form_field.key])
+            id_kinds = parsed["kind"]
+            typed, found = field_types.typed(parsed, form_field)
+        else:
+            typed, found = field_types.type_column(raw[form_field.key], form_field, context)
         values[form_field.key] = typed
         problems.append(found)
     records = pd.DataFrame(values, index=raw.index)
@@ -159,10 +162,6 @@ def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFra
     records["identity"] = identity_of(records, dataset).where(records["valid"], None)
     records["excel_row"] = records.index
     return records, problems
-
-
-def _id_kinds(raw: pd.Series) -> pd.Series:
-    return field_types.parse_person_ids(raw)["kind"]
 
 
 def _locate(problems: pd.DataFrame, table: SheetTable, raw: pd.DataFrame, records: pd.DataFrame,
