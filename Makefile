@@ -9,7 +9,8 @@ OUTPUTS ?= outputs
 WEEK   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install
+.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install national
+NATIONAL_INPUTS ?= national-inputs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -30,6 +31,9 @@ weekly: $(STAMP) ## run the reporting week (current week, or WEEK=YYYY-MM-DD) on
 
 test: $(STAMP) ## run the tests
 	$(PY) -m pytest
+
+national: $(STAMP) ## merge provinces' report.json files (NATIONAL_INPUTS=DIR) into the national roll-up
+	$(PY) -m pipeline national --inputs $(NATIONAL_INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
 
 sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
 	$(PY) -m pipeline.synthetic sample $(INPUTS)

@@ -19,7 +19,17 @@ def _parser() -> argparse.ArgumentParser:
     weekly.add_argument("--inputs", type=Path, default=Path("inputs"))
     weekly.add_argument("--outputs", type=Path, default=Path("outputs"))
     weekly.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: current week)")
+    national = commands.add_parser("national", help="merge the provinces' report.json into the national roll-up")
+    national.add_argument("--inputs", type=Path, required=True,
+                          help="folder of province report.json files (searched recursively)")
+    national.add_argument("--outputs", type=Path, default=Path("outputs"))
+    national.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: the reports' week)")
     return parser
+
+
+def _national(arguments: argparse.Namespace) -> int:
+    from pipeline.national import main_national
+    return main_national(arguments)
 
 
 def _weekly(arguments: argparse.Namespace) -> int:
@@ -37,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
-        return {"weekly": _weekly}[arguments.command](arguments)
+        return {"weekly": _weekly, "national": _national}[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
