@@ -35,6 +35,9 @@ test: $(STAMP) ## run the tests
 national: $(STAMP) ## merge provinces' report.json files (NATIONAL_INPUTS=DIR) into the national roll-up
 	$(PY) -m pipeline national --inputs $(NATIONAL_INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
 
+templates: $(STAMP) ## write the district submission templates into templates/
+	$(PY) -m pipeline templates --config $(CONFIG) --outputs templates
+
 sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
 	$(PY) -m pipeline.synthetic sample $(INPUTS)
 

@@ -24,7 +24,15 @@ def _parser() -> argparse.ArgumentParser:
                           help="folder of province report.json files (searched recursively)")
     national.add_argument("--outputs", type=Path, default=Path("outputs"))
     national.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: the reports' week)")
+    templates = commands.add_parser("templates", help="write the district submission templates")
+    templates.add_argument("--config", type=Path, default=Path("config.yaml"))
+    templates.add_argument("--outputs", type=Path, default=Path("templates"))
     return parser
+
+
+def _templates(arguments: argparse.Namespace) -> int:
+    from pipeline.templates import main as templates_main
+    return templates_main(["--config", str(arguments.config), "--outputs", str(arguments.outputs)])
 
 
 def _national(arguments: argparse.Namespace) -> int:
@@ -47,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
-        return {"weekly": _weekly, "national": _national}[arguments.command](arguments)
+        commands = {"weekly": _weekly, "national": _national, "templates": _templates}
+        return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -4,21 +4,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline import inbox, outputs, readers, store, weeks
+import pandas as pd
+
+from pipeline import admin_roster, inbox, ministry, outputs, readers, store, weeks
+from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
 from pipeline.ingest import ingest
 from pipeline.report import WeekResult, build_week
 from pipeline.schema import PACKAGE_DIR, load_schema
 
+# The modules and files a stored reading of a file depends on: a change to any of them re-reads the inbox.
+INGEST_SOURCES = ("readers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
+                  "gazetteer.py", "issues.py", "schema.py", "schema.yaml", "wording.yaml")
+
+
 def fingerprint(config: Config) -> str:
     """What a stored reading depends on besides the file: forms, wording, code and province settings."""
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.glob("*.py")) + sorted(PACKAGE_DIR.glob("*.yaml")):
-        digest.update(path.read_bytes())
+    for name in INGEST_SOURCES:
+        digest.update((PACKAGE_DIR / name).read_bytes())
     digest.update(repr((config.province_code, sorted(config.districts), config.bounds,
                         config.recording_start)).encode())
     return digest.hexdigest()[:16]
@@ -72,6 +80,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
                now: dt.datetime | None = None, progress=_progress) -> RunResult:
     """Run one reporting week end to end and write its outputs."""
     config = load_config(config_path)
+    ministry_settings = ministry.load_ministry(config_path)
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
@@ -79,6 +88,8 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     try:
         store.create_tables(connection, schema)
         files, notes = inbox.discover(inputs, config, now)
+        # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
+        notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
         stamp = fingerprint(config)
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
@@ -89,5 +100,12 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     finally:
         connection.close()
     result = build_week(state, notes, config, schema, week)
+    admins, admin_problems = admin_roster.admin_form(ministry_settings, inputs, read_limits(config))
+    for line in admin_roster.problem_lines(admin_problems):
+        progress(line)
+    if not admin_problems.empty:
+        result = replace(result, issues=finish(pd.concat(
+            [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     week_dir = outputs.write_week(result, outputs_dir, config, schema)
+    ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
     return RunResult(week_dir, result)

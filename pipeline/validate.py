@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from pipeline import fields as field_types
@@ -32,8 +33,9 @@ def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset)
 
 def _rule_person_identified(records: pd.DataFrame, context) -> pd.DataFrame:
     no_id = records["person_id"].isna()
+    # The address of a village household is its หมู่ and ตำบล; the house number is optional on the form.
     missing = no_id & (records["first_name"].isna() | (records["birth_date"].isna() & records["age"].isna())
-                       | records["house_no"].isna() | records["moo"].isna() | records["subdistrict"].isna())
+                       | records["moo"].isna() | records["subdistrict"].isna())
     return cell_problems(records.index[missing], "person_id", ["person_unidentified"] * int(missing.sum()))
 
 
@@ -107,23 +109,34 @@ def _nationality_defaults(records: pd.DataFrame, id_kinds: pd.Series) -> tuple[p
 def identity_of(records: pd.DataFrame, dataset: Dataset) -> pd.Series:
     """The identity key of each record (FORMS.md): who or what the row is about."""
     if dataset.key == "unvaccinated":
-        by_name = ("name:" + _keys(records["first_name"]) + "|" + _keys(records["last_name"]) + "|"
-                   + records["birth_date"].astype(str) + "|" + records["age"].astype(str) + "|"
-                   + records["district_code"].astype(str) + "|" + records["subdistrict_code"].astype(str) + "|"
-                   + records["moo"].astype(str))
-        return ("id:" + records["person_id"].astype(str)).where(records["person_id"].notna(), by_name)
-    parts = [(_keys(records[key]) if key == "name" else records[key].astype(str)) for key in dataset.identity]
-    parts = [records["district_code"].astype(str) if key == "district" else part
-             for key, part in zip(dataset.identity, parts)]
-    identity = parts[0]
+        by_name = _joined("name:", [_keys(records["first_name"]), _keys(records["last_name"]),
+                                    *(_text(records[k]) for k in ("birth_date", "age", "district_code",
+                                                                  "subdistrict_code", "moo"))])
+        by_id = _joined("id:", [_text(records["person_id"])])
+        return by_id.where(records["person_id"].notna(), by_name)
+    parts = [_keys(records[key]) if key == "name" else
+             _text(records["district_code"] if key == "district" else records[key]) for key in dataset.identity]
+    return _joined("", parts)
+
+
+def _joined(prefix: str, parts: list[pd.Series]) -> pd.Series:
+    """Parts joined with '|' (all plain object strings: pandas' str dtype would turn None into NaN)."""
+    joined = parts[0]
     for part in parts[1:]:
-        identity = identity + "|" + part
-    return identity
+        joined = joined + "|" + part
+    return (prefix + joined).astype(object)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Each value as text, '' for missing, computed once per distinct value."""
+    codes, uniques = pd.factorize(values.astype(object))  # missing values get code -1
+    texts = np.array([str(value) for value in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
 def _keys(values: pd.Series) -> pd.Series:
-    texts = values.fillna("").astype(str)
-    return texts.map({t: match_key(t) for t in texts.unique()})
+    texts = _text(values)
+    return texts.map({t: match_key(t) for t in texts.unique()}).astype(object)
 
 
 def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,335 @@
+"""The ministry report: the province's figures in the ministry form's order, its pre-filled link and QR code, form E."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+import pandas as pd
+import segno
+import yaml
+
+from pipeline import workbook_style as style
+from pipeline.config import Config, ConfigError
+from pipeline.outputs import atomic_path
+from pipeline.schema import PACKAGE_DIR, Schema, load_schema
+from pipeline.thaidates import thai_date, thai_datetime
+
+TOP_LEVEL = ("week", "province_code", "province")
+# The figures of each report.json totals block the ministry report carries by default (FORMS.md §4),
+# in order; "by_x:list" expands to one figure per value of that closed list.
+DEFAULT_FIGURES = {
+    "volunteers": ("new", "total", "by_type:volunteer_types"),
+    "unvaccinated": ("new", "total", "thai", "non_thai", "wants_vaccine", "by_reason:reasons"),
+    "facilities": ("total", "stale", "by_type:facility_types", "by_status:facility_statuses"),
+    "help_requests": ("new", "total", "open", "by_type:request_types", "by_status:request_statuses"),
+    "submission": ("on_time", "late", "missing", "files", "rows_read", "accepted", "rejected", "duplicates"),
+}
+EXTRA_FIGURES = {"facilities": ("new",), "submission": ("districts", "skipped")}
+FORM_URL = re.compile(r"https://docs\.google\.com/forms/(?:u/\d+/)?d/(?:e/)?[A-Za-z0-9_-]{10,}/viewform")
+ENTRY = re.compile(r"(?:entry\.)?(\d{1,12})")
+LINKABLE = re.compile(r"[0-9A-Za-z._:+-]{1,40}")   # numbers and codes only: never Thai text in a link
+EXCEL_URL_LIMIT = 2079
+QR_PIXELS = 420      # at most; the code sits inside one column, so viewers keep it square
+LINK_COLUMN = 6
+
+
+@cache
+def wording() -> dict:
+    """The ministry report's Thai wording (wording_ministry.yaml)."""
+    return yaml.safe_load((PACKAGE_DIR / "wording_ministry.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class MinistryField:
+    """One question of the ministry's form: which figure answers it, and its entry id in the form."""
+
+    path: tuple[str, ...]
+    entry: str | None = None    # "entry.123456789", or None: shown in the report, not put in the link
+    label: str | None = None    # the form's own wording of the question, when configured
+
+
+@dataclass(frozen=True)
+class MinistrySettings:
+    """The ministry block of config.yaml."""
+
+    form_url: str | None
+    fields: tuple[MinistryField, ...]
+    admin_roster: str | None = None         # form E workbook, relative to the inputs folder
+    admin_inline: tuple[dict, ...] | None = None
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One line of the ministry report: the question, its answer, and whether the link carries it."""
+
+    number: int
+    path: tuple[str, ...]
+    block: str
+    item: str
+    value: object
+    entry: str | None
+
+
+def figure_paths(schema: Schema, extra: bool = False) -> list[tuple[str, ...]]:
+    """Every totals figure the ministry report can carry, in the FORMS.md §4 order."""
+    paths = []
+    for block, keys in DEFAULT_FIGURES.items():
+        for key in (*keys, *(EXTRA_FIGURES.get(block, ()) if extra else ())):
+            by_key, _, list_name = key.partition(":")
+            values = schema.choice_values(list_name) if list_name else (None,)
+            paths += [(block, by_key, value) if value else (block, by_key) for value in values]
+    return paths
+
+
+def _path(value) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(part) for part in value)
+    text = str(value).strip()
+    return (text,) if text in TOP_LEVEL else tuple(text.split(".", 2))
+
+
+def _entry(value, where: str) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    found = ENTRY.fullmatch(str(value).strip())
+    if not found:
+        raise ConfigError(f"config: {where}.entry must be a Google Forms entry id like entry.123456789, not {value!r}")
+    return f"entry.{found[1]}"
+
+
+def _field(raw, index: int, known: set) -> MinistryField:
+    where = f"ministry.fields[{index}]"
+    raw = raw if isinstance(raw, dict) else {"figure": raw}
+    if "figure" not in raw:
+        raise ConfigError(f"config: {where} needs a figure, e.g. volunteers.total")
+    path, entry = _path(raw["figure"]), _entry(raw.get("entry"), where)
+    if path not in known:
+        raise ConfigError(f"config: {where}: {'.'.join(path)} is not a figure of report.json")
+    if path == ("province",) and entry:
+        raise ConfigError(f"config: {where}: the province name is Thai text; link province_code instead")
+    return MinistryField(path, entry, str(raw["label"]) if raw.get("label") else None)
+
+
+def _fields(raw, schema: Schema) -> tuple[MinistryField, ...]:
+    known = {(name,) for name in TOP_LEVEL} | set(figure_paths(schema, extra=True))
+    if raw is None:
+        return tuple(MinistryField(path) for path in [("week",), ("province_code",), *figure_paths(schema)])
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("config: ministry.fields must be a list of figures in the ministry form's order")
+    fields = tuple(_field(item, index, known) for index, item in enumerate(raw))
+    entries = [f.entry for f in fields if f.entry]
+    if len(entries) != len(set(entries)):
+        raise ConfigError("config: ministry.fields: an entry id is used twice")
+    return fields
+
+
+def _form_url(value) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    url = str(value).strip().split("?")[0]
+    if not FORM_URL.fullmatch(url):
+        raise ConfigError("config: ministry.form_url must be the form's answer link, "
+                          "https://docs.google.com/forms/d/e/<id>/viewform (not its edit link)")
+    return url
+
+
+def _inline_admins(value) -> tuple[dict, ...] | None:
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    allowed = tuple(wording()["admin_fields"])
+    if not all(isinstance(item, dict) and set(item) <= set(allowed) for item in items):
+        raise ConfigError(f"config: ministry.admin takes the form E fields {', '.join(allowed)}")
+    return tuple({key: "" if item.get(key) is None else str(item[key]) for key in allowed} for item in items)
+
+
+def ministry_config(raw: dict) -> MinistrySettings:
+    """Check the ministry block of a parsed config.yaml (the whole mapping) and build the settings."""
+    block = raw.get("ministry") or {}
+    if not isinstance(block, dict):
+        raise ConfigError("config: ministry must be a mapping")
+    if block.get("admin_roster") and block.get("admin") is not None:
+        raise ConfigError("config: ministry.admin_roster and ministry.admin: give one, not both")
+    roster = str(block["admin_roster"]).strip() if block.get("admin_roster") else None
+    if roster and (Path(roster).is_absolute() or ".." in Path(roster).parts):
+        raise ConfigError("config: ministry.admin_roster is a file name inside the inputs folder")
+    return MinistrySettings(_form_url(block.get("form_url")), _fields(block.get("fields"), load_schema()),
+                            roster, _inline_admins(block.get("admin")))
+
+
+def load_ministry(config_path: Path) -> MinistrySettings:
+    """The ministry settings of a config.yaml file."""
+    return ministry_config(yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {})
+
+
+def figure_value(report: dict, path: tuple[str, ...]):
+    """The value of a figure path: a top-level report key or a figure of the province totals."""
+    value = report if path[0] in TOP_LEVEL else report["totals"]
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            raise ConfigError(f"config: ministry.fields: {'.'.join(path)} is not in report.json")
+        value = value[part]
+    return value
+
+
+def _item_label(path: tuple[str, ...]) -> tuple[str, str]:
+    words = wording()
+    if path[0] in TOP_LEVEL:
+        return "", words["top_level"][path[0]]
+    item = words["figures"][path[1]]
+    return words["blocks"][path[0]], f"{item} {path[2]}" if len(path) == 3 else item
+
+
+def figure_rows(report: dict, settings: MinistrySettings) -> list[FigureRow]:
+    """The ministry report's lines, in the ministry form's order."""
+    rows = []
+    for number, field in enumerate(settings.fields, start=1):
+        block, item = _item_label(field.path)
+        value = figure_value(report, field.path)
+        rows.append(FigureRow(number, field.path, block, field.label or item, value, field.entry))
+    return rows
+
+
+def link_value(value) -> str | None:
+    """A value as it goes into the link: whole numbers and short codes only, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return text if isinstance(value, str) and LINKABLE.fullmatch(text) else None
+
+
+def prefilled_link(report: dict, settings: MinistrySettings) -> str:
+    """The ministry form's link with this week's figures filled in ('' when no form is configured)."""
+    if not settings.form_url:
+        return ""
+    pairs = [(f.entry, link_value(figure_value(report, f.path))) for f in settings.fields if f.entry]
+    return f"{settings.form_url}?{urlencode([('usp', 'pp_url'), *[(k, v) for k, v in pairs if v is not None]])}"
+
+
+def in_link(row: FigureRow) -> bool:
+    """Whether the pre-filled link carries this line."""
+    return bool(row.entry) and link_value(row.value) is not None
+
+
+def qr_code(link: str) -> segno.QRCode:
+    """The link's QR code (error correction M, raised when the size allows)."""
+    return segno.make(link, error="m", micro=False)
+
+
+def qr_png(link: str) -> bytes:
+    """The link's QR code as a PNG, at most QR_PIXELS wide (2 pixels a module at least), quiet zone 4."""
+    code = qr_code(link)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=max(2, QR_PIXELS // code.symbol_size(border=4)[0]), border=4)
+    return buffer.getvalue()
+
+
+def _shown(row: FigureRow, config: Config):
+    if row.path == ("week",):
+        return thai_date(dt.date.fromisoformat(row.value), config.date_digits)
+    return row.value
+
+
+def _figures_sheet(book, report: dict, rows: list[FigureRow], link: str, config: Config) -> None:
+    words, labels = wording(), wording()["labels"]
+    sheet = book.add_worksheet(words["titles"]["figures_sheet"])
+    title = words["titles"]["ministry_report"].format(province=report["province"])
+    top = style._heading(sheet, book, config, title, report, LINK_COLUMN + 1)
+    header = style.fmt(book, config, bold=True, bg_color=style.HEADER_FILL, border=1, align="center",
+                       valign="vcenter", text_wrap=True)
+    body, centred = style.fmt(book, config, border=1), style.fmt(book, config, border=1, align="center")
+    number = style.fmt(book, config, border=1, num_format="#,##0")
+    right = style.fmt(book, config, border=1, align="right")
+    for offset, name in enumerate(["number", "block", "item", "value", "in_link"]):
+        sheet.write_string(top, offset, labels[name], header)
+    for index, row in enumerate(rows, start=top + 1):
+        first_of_block = index == top + 1 or rows[index - top - 2].block != row.block
+        sheet.write_number(index, 0, row.number, centred)
+        sheet.write_string(index, 1, row.block if first_of_block else "", body)
+        sheet.write_string(index, 2, row.item, body)
+        shown = _shown(row, config)
+        if isinstance(shown, int) and not isinstance(shown, bool):
+            sheet.write_number(index, 3, shown, number)
+        else:
+            sheet.write_string(index, 3, style.text(shown), right)
+        sheet.write_string(index, 4, labels["in_link_yes" if in_link(row) and link else "in_link_no"], centred)
+    for column, width in enumerate([7, 22, 38, 14, 10, 3, QR_PIXELS / 7 + 2]):
+        sheet.set_column(column, column, width)
+    for index in range(top, top + max(len(rows), 24) + 1):   # explicit heights: the QR code keeps its shape
+        sheet.set_row(index, config.font_size * (2 if index == top else 1.5))
+    sheet.freeze_panes(top + 1, 0)
+    sheet.print_area(0, 0, top + len(rows), LINK_COLUMN)   # the link's text runs on to the right: not onto the page
+    _link_block(book, sheet, top, link, config)
+
+
+def _link_block(book, sheet, top: int, link: str, config: Config) -> None:
+    labels, column = wording()["labels"], LINK_COLUMN
+    sheet.write_string(top, column, labels["link_title"], style.fmt(book, config, bold=True))
+    wrapped = style.fmt(book, config, text_wrap=True, valign="top")
+    if not link:
+        sheet.merge_range(top + 1, column, top + 3, column, labels["link_missing"], wrapped)
+        return
+    sheet.merge_range(top + 1, column, top + 3, column, labels["link_steps"], wrapped)
+    if len(link) <= EXCEL_URL_LIMIT:
+        sheet.write_url(top + 4, column, link, style.fmt(book, config, bold=True, font_color="blue", underline=1),
+                        string=labels["link_open"])
+    else:
+        sheet.write_string(top + 4, column, labels["link_too_long"], wrapped)
+    sheet.write_string(top + 5, column, link, style.fmt(book, config, font_size=9, font_color="#595959"))
+    try:
+        image = io.BytesIO(qr_png(link))
+    except segno.DataOverflowError:   # over 2,331 characters: more questions than one QR code can carry
+        sheet.write_string(top + 7, column, labels["qr_too_long"], wrapped)
+        return
+    sheet.insert_image(top + 7, column, "qr.png", {"image_data": image, "object_position": 3,
+                                                   "description": link[:255]})
+
+
+def write_ministry_workbook(path: Path, report: dict, rows: list[FigureRow], link: str, admins: pd.DataFrame,
+                            problems: pd.DataFrame, config: Config) -> None:
+    """The ministry workbook: the figures with the link and its QR code, then form E."""
+    from pipeline.admin_roster import write_admin_sheet   # admin_roster builds on this module
+    book = style.new_workbook(path, config)
+    _figures_sheet(book, report, rows, link, config)
+    write_admin_sheet(book, report, admins, problems, config)
+    book.close()
+
+
+def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, link: str, config: Config) -> str:
+    """The plain-text message for Line or e-mail (templates_text/ministry_summary.txt.j2)."""
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates_text"),
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                     keep_trailing_newline=True, autoescape=False)
+    environment.filters["number"] = lambda value: f"{value:,}"
+    statuses = load_schema().wording["submission_status"]
+    districts = report["districts"].values()
+    return environment.get_template("ministry_summary.txt.j2").render(
+        title=wording()["titles"]["ministry_report"].format(province=report["province"]),
+        week=thai_date(dt.date.fromisoformat(report["week"]), config.date_digits),
+        cutoff=thai_datetime(dt.datetime.fromisoformat(report["cutoff"]), config.date_digits),
+        totals=report["totals"], stale_days=report.get("stale_days", config.stale_days),
+        statuses=[(statuses[s], [d["name"] for d in districts if d["submission"]["status"] == s])
+                  for s in ("on_time", "late", "missing")],
+        admin=admins.iloc[0].to_dict() if len(admins) == 1 else None,
+        problems=problems["message"].tolist(), words=wording(), link=link)
+
+
+def write_ministry(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, week_dir: Path, config: Config,
+                   settings: MinistrySettings) -> list[Path]:
+    """Write week_dir/ministry/: the ministry workbook and the text summary; returns their paths."""
+    folder, week = week_dir / "ministry", report["week"]
+    rows, link = figure_rows(report, settings), prefilled_link(report, settings)
+    workbook, summary = folder / f"ministry_report_{week}.xlsx", folder / f"summary_{week}.txt"
+    with atomic_path(workbook) as path:
+        write_ministry_workbook(path, report, rows, link, admins, problems, config)
+    with atomic_path(summary) as path:
+        path.write_text(summary_text(report, admins, problems, link, config), encoding="utf-8")
+    return [workbook, summary]

@@ -1,0 +1,46 @@
+"""The bundled sample inbox: one week of Phrae, six districts submitting, every kind of mess on show."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.synthetic import forms
+from pipeline.synthetic.inbox import build_inbox, folder_name, FOLDER_STYLES
+from pipeline.synthetic.problems import Problems
+from pipeline.synthetic.truth import Truth
+
+SAMPLE_SEED = 54
+SAMPLE_SIZES = {"volunteers": (40, 70), "unvaccinated": (60, 110), "facilities": (12, 25), "help_requests": (40, 70)}
+
+
+def sample_window(week: dt.date):
+    """Records of the sample are dated in the month before the week, so none is ever in the future."""
+    first = max(forms.RECORDING_START, week - dt.timedelta(days=35))
+    return first, max(first, week - dt.timedelta(days=8))
+
+
+def build_sample(root: Path, *, seed: int = SAMPLE_SEED, now: dt.datetime | None = None) -> Truth:
+    """Write the sample inbox for the week of `now` (every file's mtime is `now`); same seed and week, same content."""
+    now = (now or dt.datetime.now(forms.TIMEZONE)).astimezone(forms.TIMEZONE).replace(microsecond=0)
+    week = forms.week_of(now)
+    rng = np.random.default_rng(seed)
+    codes = list(forms.province_districts())
+    submitting = sorted(str(c) for c in rng.choice(codes, size=6, replace=False))
+    modes = {d: ("resend" if i % 2 == 0 else "new_only") for i, d in enumerate(submitting)}
+    return build_inbox(
+        Path(root), seed=seed, weeks=[week], districts=submitting, mode=modes, sizes=SAMPLE_SIZES,
+        problems=Problems(errors_per_sheet=1, duplicates_per_sheet=2, other_district_rate=0.03),
+        submitted_at=now, window=sample_window,
+    )
+
+
+def clear_sample(root: Path) -> list[Path]:
+    """Remove the district folders a previous sample wrote (only folders named like a Phrae district)."""
+    names = {folder_name(code, style) for code in forms.province_districts() for style in FOLDER_STYLES}
+    removed = [path for path in Path(root).iterdir() if path.is_dir() and path.name in names]
+    for path in removed:
+        shutil.rmtree(path)
+    return removed
