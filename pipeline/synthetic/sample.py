@@ -30,11 +30,33 @@ def build_sample(root: Path, *, seed: int = SAMPLE_SEED, now: dt.datetime | None
     codes = list(forms.province_districts())
     submitting = sorted(str(c) for c in rng.choice(codes, size=6, replace=False))
     modes = {d: ("resend" if i % 2 == 0 else "new_only") for i, d in enumerate(submitting)}
-    return build_inbox(
+    truth = build_inbox(
         Path(root), seed=seed, weeks=[week], districts=submitting, mode=modes, sizes=SAMPLE_SIZES,
         problems=Problems(errors_per_sheet=1, duplicates_per_sheet=2, other_district_rate=0.03),
         submitted_at=now, window=sample_window,
     )
+    write_admin_roster(Path(root) / ADMIN_ROSTER)
+    return truth
+
+
+ADMIN_ROSTER = "ผู้ดูแลระบบ.xlsx"
+# Form E of a made-up administrator: the reserved example.org domain and a number no operator issues.
+SAMPLE_ADMIN = ["ที่ทำการปกครองจังหวัดแพร่", "นายตัวอย่าง ระบบข้อมูล", "เจ้าพนักงานปกครองชำนาญการ",
+                "0800000000", "admin.phrae@example.org", "phrae.admin"]
+
+
+def write_admin_roster(path: Path) -> Path:
+    """The province's form E workbook (one administrator) in the inbox root."""
+    import openpyxl
+    from pipeline.admin_roster import FIELDS, wording
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "แบบ E"
+    sheet.append(["แบบรายงานรายชื่อเจ้าหน้าที่ผู้ดูแลระบบ Jitasa.care ของจังหวัด (Admin)"])
+    sheet.append([wording()["admin_fields"][field]["header"] for field in FIELDS])
+    sheet.append(SAMPLE_ADMIN)
+    book.save(path)
+    return path
 
 
 def clear_sample(root: Path) -> list[Path]:
