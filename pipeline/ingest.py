@@ -47,6 +47,14 @@ def _header_hint(text: str, dataset: Dataset) -> str:
     return f" หมายถึง “{headers[best[2]]}” หรือไม่" if best else ""
 
 
+def _nearest_unknown(header: str, unknown: tuple) -> str:
+    """' (คอลัมน์ “…” ใช่หรือไม่)' when a header the form did not recognise looks like the missing one."""
+    names = [column.header for column in unknown]
+    best = fuzzy_process.extractOne(match_key(header), [match_key(n) for n in names], score_cutoff=60) \
+        if names else None
+    return f" (คอลัมน์ “{names[best[2]]}” ใช่หรือไม่)" if best else ""
+
+
 def _sheet_issues(file: InboxFile, sheet: str, table: layout.SheetTable, dataset: Dataset) -> list[dict]:
     base = {"source_file": file.source_file, "district_folder": file.district_code, "sheet": sheet,
             "dataset": dataset.key, "excel_row": table.header_row}
@@ -55,10 +63,8 @@ def _sheet_issues(file: InboxFile, sheet: str, table: layout.SheetTable, dataset
     for key in table.missing_fields:
         form_field = dataset.field(key)
         if form_field.required == "yes":
-            nearest = next((_header_hint(c.header, dataset) for c in table.unknown_headers
-                            if _header_hint(c.header, dataset).find(form_field.header) >= 0), "")
             found.append({**base, "code": "header_missing", "field": key, "column": form_field.header,
-                          "detail": nearest and f" (คอลัมน์ที่ใกล้เคียง: {nearest.strip()})"})
+                          "detail": _nearest_unknown(form_field.header, table.unknown_headers)})
     return found
 
 
