@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import admin_roster, inbox, ministry, outputs, readers, store, weeks
+from pipeline import admin_roster, gsheets, inbox, ministry, outputs, readers, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -77,9 +77,10 @@ def _progress(message: str) -> None:
 
 
 def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,
-               now: dt.datetime | None = None, progress=_progress) -> RunResult:
-    """Run one reporting week end to end and write its outputs."""
+               now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None) -> RunResult:
+    """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google)."""
     config = load_config(config_path)
+    sheet_settings = gsheets.parse_settings(config.google_sheets, Path(config_path).parent, config.districts)
     ministry_settings = ministry.load_ministry(config_path)
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
@@ -90,11 +91,18 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         files, notes = inbox.discover(inputs, config, now)
         # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
+        sheets, sheet_notes = gsheets.fetch_district_sheets(
+            sheet_settings, outputs_dir / week.isoformat(), now, cutoff=weeks.cutoff_of(week, config),
+            adapter=sheets_adapter)
+        notes += sheet_notes
         stamp = fingerprint(config)
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
         ingested = _read_and_ingest(todo, config, schema, stamp, progress)
+        # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
+        ingested += [ingest(sheet, sheet.read(), schema, config, stamp)
+                     for sheet in sheets if known.get(sheet.version_id) != stamp]
         store.save_versions(connection, ingested, schema)
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
     finally:

@@ -135,6 +135,7 @@ def load_schema(directory: Path = PACKAGE_DIR) -> Schema:
     """Read schema.yaml and wording.yaml (cached: they do not change during a run)."""
     raw = load_yaml(directory / "schema.yaml")
     wording = load_yaml(directory / "wording.yaml")
+    wording["problems"].update(load_yaml(directory / "wording_sheets.yaml")["problems"])  # Google Sheets
     choices = {
         name: tuple(Choice(str(c["value"]), tuple(str(v) for v in c.get("variants", ()))) for c in values)
         for name, values in raw["choices"].items()
