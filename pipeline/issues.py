@@ -50,7 +50,8 @@ def describe(problems: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def finish(problems: pd.DataFrame) -> pd.DataFrame:
     """Keep the issues-table columns, in order, sorted by place."""
-    frame = problems.reindex(columns=ISSUE_COLUMNS)
+    # version_id (when known) tells two versions of one file apart, e.g. an overwrite within the week.
+    frame = problems.reindex(columns=ISSUE_COLUMNS + (["version_id"] if "version_id" in problems else []))
     frame["excel_row"] = pd.to_numeric(frame["excel_row"], errors="coerce").astype("Int64")
     return frame.sort_values(["source_file", "sheet", "excel_row", "column_letter"],
                              na_position="first", kind="stable").reset_index(drop=True)

@@ -78,7 +78,7 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     accounting = submission.sheet_accounting(this_week, state["sheets"], occurrences)
     submissions = submission.district_submissions(accounting, window, config)
     duplicates = occurrences[~occurrences["is_first"] & occurrences["version_id"].isin(this_week["version_id"])]
-    stored = state["issues"][state["issues"]["version_id"].isin(this_week["version_id"])].drop(columns="version_id")
+    stored = state["issues"][state["issues"]["version_id"].isin(this_week["version_id"])]
     issues = finish(pd.concat([stored, _duplicate_issues(duplicates, window, schema),
                                _note_issues(notes, schema, window)], ignore_index=True))
     report = _report(config, window, blocks, submissions)

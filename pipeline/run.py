@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import admin_roster, gsheets, inbox, ministry, outputs, readers, store, weeks
+from pipeline import admin_roster, feedback, gsheets, inbox, ministry, outputs, readers, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -116,4 +116,5 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     week_dir = outputs.write_week(result, outputs_dir, config, schema)
     ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
+    feedback.write_feedback(result, inputs, week_dir, config, schema)
     return RunResult(week_dir, result)
