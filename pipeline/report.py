@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline import figures, submission
+from pipeline import figures, people, submission
 from pipeline.config import Config
 from pipeline.issues import describe, empty_issues, finish
 from pipeline.schema import Schema
@@ -24,6 +24,7 @@ class WeekResult:
     duplicates: pd.DataFrame     # this week's duplicate rows and the record each repeats
     entities: dict[str, pd.DataFrame]
     window: figures.Window
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)   # possible duplicate people to confirm
 
 
 def prepared_versions(versions: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +68,13 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     window = figures.window_of(week, config)
     versions = prepared_versions(state["versions"])
     blocks, entity_tables, occurrence_tables = {}, {}, []
+    review = pd.DataFrame()
     for dataset in BLOCKS:
         records = figures.with_versions(state[dataset], versions)
+        if dataset == "unvaccinated":  # the same person reported twice, however written, counts once
+            answers = people.decisions_in_force(state.get("link_decisions"), window.cutoff)
+            records, links = people.link_unvaccinated(records, answers)
+            review = people.review_pairs(links, records, answers)
         occurrence = figures.occurrences(records).assign(dataset=dataset)
         entity_tables[dataset] = figures.entities(occurrence, schema.datasets[dataset].newest_by)
         blocks[dataset] = figures.dataset_blocks(entity_tables[dataset], dataset, window, schema, config)
@@ -82,7 +88,7 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     issues = finish(pd.concat([stored, _duplicate_issues(duplicates, window, schema),
                                _note_issues(notes, schema, window)], ignore_index=True))
     report = _report(config, window, blocks, submissions)
-    return WeekResult(report, accounting, issues, duplicates, entity_tables, window)
+    return WeekResult(report, accounting, issues, duplicates, entity_tables, window, review)
 
 
 def _report(config: Config, window: figures.Window, blocks: dict, submissions: dict) -> dict:

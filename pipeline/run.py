@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import admin_roster, feedback, gsheets, inbox, ministry, outputs, readers, store, weeks
+from pipeline import admin_roster, feedback, gsheets, inbox, ministry, outputs, readers, review_io, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -104,7 +104,10 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         ingested += [ingest(sheet, sheet.read(), schema, config, stamp)
                      for sheet in sheets if known.get(sheet.version_id) != stamp]
         store.save_versions(connection, ingested, schema)
+        # The office's answers on possible duplicates, typed into earlier review workbooks, are kept first.
+        review_io.save_answers(connection, review_io.read_answers(outputs_dir))
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
+        state["link_decisions"] = review_io.load_answers(connection)
     finally:
         connection.close()
     result = build_week(state, notes, config, schema, week)
@@ -117,4 +120,6 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     week_dir = outputs.write_week(result, outputs_dir, config, schema)
     ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
     feedback.write_feedback(result, inputs, week_dir, config, schema)
+    with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
+        review_io.write_review_workbook(path, result.review, result.report, config)
     return RunResult(week_dir, result)
