@@ -38,6 +38,9 @@ national: $(STAMP) ## merge provinces' report.json files (NATIONAL_INPUTS=DIR) i
 templates: $(STAMP) ## write the district submission templates into templates/
 	$(PY) -m pipeline templates --config $(CONFIG) --outputs templates
 
+bench-dedup: $(STAMP) ## measure fuzzy deduplication of people (precision/recall, time, memory); SIZES=10000,100000
+	$(PY) -m benchmarks.bench_dedup $(if $(SIZES),--sizes $(SIZES),)
+
 sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
 	$(PY) -m pipeline.synthetic sample $(INPUTS)
 

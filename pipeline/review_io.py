@@ -12,6 +12,7 @@ from pipeline import gazetteer, workbook_style as style
 from pipeline.config import Config
 from pipeline.inbox import utc_text
 from pipeline.people import DECISION_COLUMNS, DIFFERENT, SAME
+from pipeline.schema import load_schema
 
 SHEET = "ตรวจสอบคนซ้ำ"
 FILE_PATTERN = "possible_duplicates_*.xlsx"
@@ -20,6 +21,13 @@ SIDE_FIELDS = [("source_file", "ไฟล์"), ("sheet", "แผ่นงาน
                ("title", "คำนำหน้า"), ("first_name", "ชื่อ"), ("last_name", "นามสกุล"), ("birth_date", "วันเกิด"),
                ("age", "อายุ"), ("house_no", "บ้านเลขที่"), ("moo", "หมู่"), ("subdistrict_code", "ตำบล"),
                ("district_code", "อำเภอ")]
+
+
+def evidence_in_thai(evidence: str) -> str:
+    """'first=close last=exact' -> 'ชื่อ คล้ายกัน · นามสกุล ตรงกัน' (wording.yaml link_evidence)."""
+    words = load_schema().wording["link_evidence"]
+    parts = [item.split("=", 1) for item in str(evidence or "").split() if "=" in item]
+    return " · ".join(f"{words['fields'].get(f, f)} {words['levels'].get(level, level)}" for f, level in parts)
 
 
 def _place_name(code) -> str:
@@ -48,7 +56,7 @@ def write_review_workbook(path: Path, review: pd.DataFrame, report: dict, config
     for index, pair in enumerate(review.itertuples(index=False)):
         values = pair._asdict()
         answer = {SAME: "คนเดียวกัน", DIFFERENT: "คนละคน"}.get(values.get("decision", ""), "")
-        cells = [answer, f"{values['score']:.2f}", style.text(values.get("evidence"))]
+        cells = [answer, f"{values['score']:.2f}", evidence_in_thai(values.get("evidence"))]
         for side in "ab":
             for field, _ in SIDE_FIELDS:
                 value = values.get(f"{field}_{side}")
