@@ -55,3 +55,20 @@ def finish(problems: pd.DataFrame) -> pd.DataFrame:
     frame["excel_row"] = pd.to_numeric(frame["excel_row"], errors="coerce").astype("Int64")
     return frame.sort_values(["source_file", "sheet", "excel_row", "column_letter"],
                              na_position="first", kind="stable").reset_index(drop=True)
+
+
+def by_district_and_kind(issues: pd.DataFrame, districts: dict[str, str], kinds: dict[str, str],
+                         severities: dict[str, str]) -> pd.DataFrame:
+    """Problems counted per district (a row for every district) and kind (errors first, most frequent first)."""
+    named = issues.assign(district=issues["district_folder"].map(districts).fillna("(ไม่ระบุอำเภอ)"),
+                          kind=issues["code"].map(lambda code: kinds.get(code, code)))
+    counts = named.groupby(["district", "severity", "kind"]).size()
+    columns = (counts.groupby(level=["severity", "kind"]).sum().reset_index(name="n")
+               .assign(first=lambda f: f["severity"] != "error").sort_values(["first", "n"], ascending=[True, False]))
+    order = list(districts.values()) + sorted(set(named["district"]) - set(districts.values()))
+    table = pd.DataFrame({"อำเภอ": order})
+    for severity, kind in zip(columns["severity"], columns["kind"]):
+        per_district = counts.xs((severity, kind), level=["severity", "kind"])
+        table[f"{kind} ({severities.get(severity, severity)})"] = table["อำเภอ"].map(per_district).fillna(0).astype(int)
+    table.insert(1, "รวม", table.iloc[:, 1:].sum(axis=1).astype(int))
+    return table
