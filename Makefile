@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 WEEK   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install national
+.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install national approve
 NATIONAL_INPUTS ?= national-inputs
 
 help: ## list the targets
@@ -28,6 +28,9 @@ install: $(STAMP) ## create .venv and install the pipeline and its test tools
 
 weekly: $(STAMP) ## run the reporting week (current week, or WEEK=YYYY-MM-DD) on inputs/
 	$(PY) -m pipeline weekly --config $(CONFIG) --inputs $(INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
+
+approve: $(STAMP) ## record the administrator's sign-off of a week (WEEK=YYYY-MM-DD, BY="name")
+	$(PY) -m pipeline approve --config $(CONFIG) --inputs $(INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),) $(if $(BY),--by "$(BY)",)
 
 test: $(STAMP) ## run the tests
 	$(PY) -m pytest

@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="folder of province report.json files (searched recursively)")
     national.add_argument("--outputs", type=Path, default=Path("outputs"))
     national.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: the reports' week)")
+    approve = commands.add_parser("approve", help="record the administrator's sign-off of a week's report")
+    approve.add_argument("--config", type=Path, default=Path("config.yaml"))
+    approve.add_argument("--inputs", type=Path, default=Path("inputs"))
+    approve.add_argument("--outputs", type=Path, default=Path("outputs"))
+    approve.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: current week)")
+    approve.add_argument("--by", default=None, help="who approves (default: the login name)")
     templates = commands.add_parser("templates", help="write the district submission templates")
     templates.add_argument("--config", type=Path, default=Path("config.yaml"))
     templates.add_argument("--outputs", type=Path, default=Path("templates"))
@@ -40,6 +46,11 @@ def _national(arguments: argparse.Namespace) -> int:
     return main_national(arguments)
 
 
+def _approve(arguments: argparse.Namespace) -> int:
+    from pipeline.approval import main_approve
+    return main_approve(arguments)
+
+
 def _weekly(arguments: argparse.Namespace) -> int:
     from pipeline.run import run_weekly
     from pipeline.terminal import print_summary
@@ -47,6 +58,8 @@ def _weekly(arguments: argparse.Namespace) -> int:
         raise ConfigError(f"inputs folder not found: {arguments.inputs}")
     done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
     print_summary(done.result, done.week_dir)
+    for line in done.notices:
+        print(line)
     return 0
 
 
@@ -55,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
-        commands = {"weekly": _weekly, "national": _national, "templates": _templates}
+        commands = {"weekly": _weekly, "national": _national, "templates": _templates, "approve": _approve}
         return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)

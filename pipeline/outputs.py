@@ -1,18 +1,23 @@
-"""Writing a week's outputs atomically: report.json, the provincial report and the issues workbook."""
+"""Writing a week's outputs atomically: report.json, the provincial report, the issues workbook, the
+inputs manifest (inputs.json) and the HTML page (index.html)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import approval, charts, checks, history
 from pipeline import workbook_style as style
 from pipeline.config import Config
 from pipeline.report import BLOCKS, WeekResult
 from pipeline.schema import Schema
+from pipeline.issues import by_district_and_kind
 
 TEMPORARY_MARK = ".partial-"
 
@@ -47,17 +52,78 @@ def report_json_text(report: dict) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema) -> Path:
+@dataclass(frozen=True)
+class Dashboard:
+    """The week at a glance beyond its own figures: history, timeliness, jump checks and sign-off."""
+
+    reports: dict[dt.date, dict]            # every week's report from the first one to this week
+    timeliness: history.Timeliness | None
+    checks: pd.DataFrame                    # flagged changes (checks.COLUMNS + files), most unusual first
+    history_weeks: int                      # weekly changes the checks' baselines could use
+    files: list[dict]                       # the input file versions the week's figures counted
+    approval: approval.ApprovalStatus
+    notices: tuple[str, ...] = field(default=())   # what the terminal says at the end of the run
+
+    @staticmethod
+    def of_week_only(result: WeekResult) -> "Dashboard":
+        """The week alone (no store at hand): charts of this week, no history, checks or sign-off."""
+        return Dashboard({result.window.week: result.report}, None, pd.DataFrame(columns=[*checks.COLUMNS, "files"]),
+                         0, [], approval.ApprovalStatus(result.report["week"]))
+
+    def summary_notices(self) -> list[tuple[str, str]]:
+        """(level, sentence) lines for the top of the summary sheet and of the HTML page."""
+        lines = []
+        if self.approval.approved or self.files:
+            lines.append(("alert" if self.approval.changed else "info", self.approval.line()))
+        if len(self.checks):
+            lines.append(("warn", history.wording()["checks"]["found"].format(count=len(self.checks))))
+        return lines
+
+
+def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: pd.DataFrame, config: Config,
+                      schema: Schema, outputs_dir: Path) -> Dashboard:
+    """History, timeliness, jump checks and the sign-off status of the week, from the store's state.
+
+    `past` holds the earlier weeks' reports (history.past_reports) and `versions` the stored versions
+    submitted by this week's cut-off: nothing here reads the inbox.
+    """
+    week = result.window.week
+    reports = {**past, week: result.report}
+    flagged = checks.jump_checks(reports, week)
+    flagged["files"] = [checks.contributing_files(result.entities, result.window, district, path[0])
+                        for district, path in zip(flagged["district"], flagged["path"])]
+    files = approval.input_files(versions, result.window, config)
+    status = approval.compare(outputs_dir / week.isoformat(), result.report, files, config, schema)
+    notices = status.terminal_lines(config, schema)
+    if len(flagged):
+        notices.append(history.wording()["checks"]["found"].format(count=len(flagged)))
+    return Dashboard(reports, history.timeliness(versions, config, week), flagged,
+                     checks.history_weeks(reports, week), files, status, tuple(notices))
+
+
+def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
+               dashboard: Dashboard | None = None) -> Path:
     """Write every output of the week under outputs/<week>/ and return that folder."""
     week_dir = outputs_dir / result.report["week"]
     sweep_temporaries(week_dir)
+    dashboard = dashboard or Dashboard.of_week_only(result)
+    report_text = report_json_text(result.report)
     with atomic_path(week_dir / "report.json") as path:
-        path.write_text(report_json_text(result.report), encoding="utf-8")
+        path.write_text(report_text, encoding="utf-8")
     week = result.report["week"]
+    if dashboard.files:
+        with atomic_path(week_dir / approval.MANIFEST) as path:
+            path.write_text(approval.manifest_text(approval.manifest(week, report_text, dashboard.files)),
+                            encoding="utf-8")
+    week_charts = charts.build_charts(result.report, result.entities, result.window, dashboard.reports,
+                                      dashboard.timeliness, config, schema)
     with atomic_path(week_dir / f"province_report_{week}.xlsx") as path:
-        write_province_workbook(path, result, config, schema)
+        write_province_workbook(path, result, config, schema, dashboard, week_charts)
     with atomic_path(week_dir / f"issues_{week}.xlsx") as path:
         write_issues_workbook(path, result, config, schema)
+    from pipeline.html_report import render_week   # jinja2 is loaded only when a page is written
+    with atomic_path(week_dir / "index.html") as path:
+        path.write_text(render_week(result, dashboard, week_charts, config, schema), encoding="utf-8")
     return week_dir
 
 
@@ -91,13 +157,20 @@ def figure_columns(dataset: str, schema: Schema, stale_days: int) -> list[tuple[
     return columns
 
 
-def write_province_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> None:
-    """The provincial weekly report: a summary, a sheet per dataset, and the submission sheet."""
+def write_province_workbook(path: Path, result: WeekResult, config: Config, schema: Schema,
+                            dashboard: Dashboard | None = None, week_charts: list | None = None) -> None:
+    """The provincial weekly report: a summary, the charts, a sheet per dataset, the submission sheet,
+    the timeliness matrix and the checks (sign-off and unusual changes)."""
     report = result.report
+    dashboard = dashboard or Dashboard.of_week_only(result)
+    if week_charts is None:
+        week_charts = charts.build_charts(report, result.entities, result.window, dashboard.reports,
+                                          dashboard.timeliness, config, schema)
     book = style.new_workbook(path, config)
     title = schema.label("province_report_title", province=config.province_name)
     total_label = schema.label("province_total")
-    style.summary_sheet(book, config, schema, report, title)
+    style.summary_sheet(book, config, schema, report, title, dashboard.summary_notices())
+    charts.chart_sheet(book, week_charts, report, config, title)
     for dataset in BLOCKS:
         columns = figure_columns(dataset, schema, config.stale_days)
         tables = [(schema.label(scope_label), _district_rows(report, dataset, columns, scope, total_label))
@@ -105,6 +178,10 @@ def write_province_workbook(path: Path, result: WeekResult, config: Config, sche
         style.figure_sheet(book, schema.datasets[dataset].title, title, report, config, schema,
                            headers=[name for name, _ in columns], tables=tables)
     style.submission_sheet(book, config, schema, report, result.accounting, title)
+    if dashboard.timeliness is not None:
+        style.timeliness_sheet(book, config, schema, report, title, dashboard.timeliness)
+    style.checks_sheet(book, config, schema, report, title, dashboard.approval, dashboard.checks,
+                       dashboard.history_weeks, checks.SETTINGS)
     book.close()
 
 
@@ -119,11 +196,15 @@ def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.Data
 def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> None:
     """Every problem of the week, one row each, in Thai, for the province."""
     book = style.new_workbook(path, config)
+    title = schema.label("issues_report_title", province=config.province_name)
+    from pipeline.feedback import feedback_wording  # feedback imports this module: import late
+    pivot = by_district_and_kind(result.issues, config.districts, feedback_wording()["kinds"],
+                                 schema.wording["severity"])
+    style.count_sheet(book, schema.label("issues_by_district_sheet"), title, result.report, config, pivot)
     frame = _issues_frame(result, config, schema)
     headers = {"district": "label:district", "source_file": "label:file", "sheet": "label:sheet",
                "dataset": "แบบฟอร์ม", "excel_row": "label:row", "column_letter": "label:column",
                "column": "หัวคอลัมน์", "value": "label:value", "severity": "label:severity",
                "code": "label:code", "message": "label:message"}
-    style.table_sheet(book, schema.label("issues_sheet"), schema.label("issues_report_title",
-                      province=config.province_name), result.report, config, schema, frame, headers)
+    style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
     book.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import admin_roster, feedback, gsheets, inbox, ministry, outputs, readers, review_io, store, weeks
+from pipeline import admin_roster, feedback, gsheets, history, inbox, ministry, outputs, readers, review_io, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -50,6 +50,7 @@ class RunResult:
 
     week_dir: Path
     result: WeekResult
+    notices: tuple[str, ...] = ()   # sign-off and jump-check lines, printed after the summary
 
 
 def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress) -> list:
@@ -108,6 +109,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         review_io.save_answers(connection, review_io.read_answers(outputs_dir))
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
         state["link_decisions"] = review_io.load_answers(connection)
+        past = history.past_reports(connection, state, config, schema, week)
     finally:
         connection.close()
     result = build_week(state, notes, config, schema, week)
@@ -117,9 +119,10 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     if not admin_problems.empty:
         result = replace(result, issues=finish(pd.concat(
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
-    week_dir = outputs.write_week(result, outputs_dir, config, schema)
+    dashboard = outputs.prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
+    week_dir = outputs.write_week(result, outputs_dir, config, schema, dashboard)
     ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
     feedback.write_feedback(result, inputs, week_dir, config, schema)
     with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
         review_io.write_review_workbook(path, result.review, result.report, config)
-    return RunResult(week_dir, result)
+    return RunResult(week_dir, result, dashboard.notices)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from pipeline.issues import ISSUE_COLUMNS
 from pipeline.schema import Schema
@@ -59,6 +60,9 @@ def create_tables(connection: sqlite3.Connection, schema: Schema) -> None:
                        "PRIMARY KEY (version_id, dataset))")
     connection.execute("CREATE INDEX IF NOT EXISTS sheets_version ON sheets (version_id)")
     connection.execute("CREATE INDEX IF NOT EXISTS issues_version ON issues (version_id)")
+    # Earlier weeks' reports, recomputed from the versions submitted by each cut-off (pipeline/history.py);
+    # state_key hashes those versions and the code, so a stale entry is never used.
+    connection.execute("CREATE TABLE IF NOT EXISTS week_reports (week PRIMARY KEY, state_key, payload)")
 
 
 def known_versions(connection: sqlite3.Connection) -> dict[str, str]:
@@ -75,10 +79,25 @@ def _plain(value):
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
+def _plain_values(values: pd.Series) -> list:
+    """A column as a list of plain values: None for missing, dates as ISO text (once per distinct date)."""
+    array = values.to_numpy(dtype=object)
+    missing = pd.isna(array)
+    if missing.any():
+        array = array.copy()
+        array[missing] = None
+    if infer_dtype(array, skipna=True) in ("date", "datetime"):
+        codes, distinct = pd.factorize(array, use_na_sentinel=True)
+        iso = np.empty(len(distinct) + 1, dtype=object)
+        iso[:-1] = [_plain(value) if isinstance(value, (dt.date, dt.datetime)) else value for value in distinct]
+        array = iso[codes]
+    return array.tolist()
+
+
 def records_payload(records: pd.DataFrame, columns: list[str]) -> str:
     """A record set as JSON text: {column: [values…]}, missing values as null."""
-    frame = records.reindex(columns=columns)
-    data = {column: frame[column].astype(object).where(frame[column].notna(), None).tolist() for column in columns}
+    data = {column: _plain_values(records[column]) if column in records else [None] * len(records)
+            for column in columns}
     return json.dumps(data, ensure_ascii=False, default=_plain, allow_nan=False)
 
 
@@ -87,10 +106,37 @@ def records_frame(payload: str) -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in json.loads(payload).items()})
 
 
+def _records_of(payloads: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
+    """Record sets of many versions as one frame (object columns, version_id last), as concatenating
+    records_frame(payload).assign(version_id=…) would give, without a frame per version."""
+    if not payloads:
+        return pd.DataFrame(columns=columns, dtype=object)
+    decoded = [(version_id, json.loads(payload)) for version_id, payload in payloads]
+    keys = list(decoded[0][1])
+    if any(list(data) != keys for _, data in decoded):  # sets stored under other forms: let pandas align them
+        return pd.concat([records_frame(json.dumps(data)).assign(version_id=version_id)
+                          for version_id, data in decoded], ignore_index=True)
+    merged: dict[str, list] = {key: [] for key in keys}
+    version_ids: list[str] = []
+    for version_id, data in decoded:
+        for key in keys:
+            merged[key].extend(data[key])
+        version_ids.extend([version_id] * len(data[keys[0]]) if keys else [])
+    frame = pd.DataFrame({key: pd.Series(values, dtype=object) for key, values in merged.items()})
+    return frame.assign(version_id=pd.Series(version_ids, index=frame.index, dtype=str) if keys else version_ids)
+
+
 def _sql_rows(frame: pd.DataFrame):
     """Rows of plain values for executemany (NA -> None, numbers as Python numbers)."""
-    plain = frame.astype(object).where(frame.notna(), None)
-    return plain.itertuples(index=False, name=None)
+    columns = []
+    for name in frame.columns:
+        array = frame[name].to_numpy(dtype=object)
+        missing = pd.isna(array)
+        if missing.any():
+            array = array.copy()
+            array[missing] = None
+        columns.append(array.tolist())
+    return zip(*columns)
 
 
 def save_versions(connection: sqlite3.Connection, ingested: list, schema: Schema) -> None:
@@ -144,8 +190,18 @@ def load_until(connection: sqlite3.Connection, schema: Schema, cutoff_utc: str) 
         "SELECT r.version_id, r.dataset, r.payload FROM record_sets r JOIN versions v USING (version_id) "
         "WHERE v.submitted_at <= ? ORDER BY r.version_id", (cutoff_utc,)).fetchall()
     for key, dataset in schema.datasets.items():
-        frames = [records_frame(payload).assign(version_id=version_id)
-                  for version_id, name, payload in payloads if name == key]
-        columns = [*RECORD_META, *dataset.keys]
-        state[key] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns, dtype=object)
+        state[key] = _records_of([(version_id, payload) for version_id, name, payload in payloads if name == key],
+                                 [*RECORD_META, *dataset.keys])
     return state
+
+
+def cached_week_report(connection: sqlite3.Connection, week: str, state_key: str) -> str | None:
+    """The stored report.json text of an earlier week computed from exactly this state, if any."""
+    found = connection.execute("SELECT payload FROM week_reports WHERE week = ? AND state_key = ?",
+                               (week, state_key)).fetchone()
+    return found[0] if found else None
+
+
+def save_week_report(connection: sqlite3.Connection, week: str, state_key: str, payload: str) -> None:
+    """Keep an earlier week's report text (one per week: a newer state replaces the old one)."""
+    connection.execute("INSERT OR REPLACE INTO week_reports VALUES (?, ?, ?)", (week, state_key, payload))

@@ -72,6 +72,11 @@ def _heading(sheet, book, config: Config, title: str, report: dict, width: int) 
     return _HEADING_ROWS
 
 
+def heading(sheet, book, config: Config, title: str, report: dict, width: int) -> int:
+    """Page setup, the title and the week line; returns the first free row."""
+    return _heading(sheet, book, config, title, report, width)
+
+
 def figure_sheet(book, name: str, title: str, report: dict, config: Config, schema: Schema, *,
                  headers: list[str], tables: list[tuple[str, list[list]]]) -> None:
     """A per-district figures sheet: stacked tables (cumulative, then new this week), each with a total row."""
@@ -103,10 +108,24 @@ def figure_sheet(book, name: str, title: str, report: dict, config: Config, sche
     sheet.freeze_panes(first_header + 1, 2)
 
 
-def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str) -> None:
-    """The first sheet: the province's headline figures and each district's status."""
+def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str,
+                  notices: list[tuple[str, str]] = ()) -> None:
+    """The first sheet: the province's headline figures and each district's status.
+
+    `notices` are (level, Thai sentence) lines shown under the title: "alert" in red (an approved week
+    whose inputs changed), "warn" in amber (unusual changes to ask about), "info" plain.
+    """
     sheet = book.add_worksheet(schema.label("summary_sheet"))
     top = _heading(sheet, book, config, title, report, 8)
+    looks = {"alert": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+             "warn": {"bold": True, "font_color": "#7F6000", "bg_color": "#FFEB9C"},
+             "info": {"font_color": "#375623"}}
+    for level, sentence in notices:
+        sheet.merge_range(top - 1, 0, top - 1, 7, sentence, fmt(book, config, text_wrap=True, **looks[level]))
+        sheet.set_row(top - 1, config.font_size * (3 if len(sentence) > 110 else 1.6))
+        top += 1
+    if notices:
+        top += 1
     header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
     totals = report["totals"]
     headline = [
@@ -212,3 +231,202 @@ def table_sheet(book, name: str, title: str, report: dict, config: Config, schem
                 sheet.write_string(top + 1 + row_index, offset, text(value), cell)
     sheet.autofilter(top, 0, top + max(len(frame), 1), len(headers) - 1)
     sheet.freeze_panes(top + 1, 0)
+
+
+def count_sheet(book, name: str, title: str, report: dict, config: Config, table: pd.DataFrame) -> None:
+    """A table of counts: a text first column, numbers after it; zeros left blank so the eye finds the rest."""
+    sheet = book.add_worksheet(name[:31])
+    top = heading(sheet, book, config, title, report, max(len(table.columns), 2))
+    header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                 valign="vcenter")
+    body, number = fmt(book, config, border=1), fmt(book, config, border=1, align="center")
+    busy = fmt(book, config, border=1, align="center", bold=True, bg_color=STATUS_FILLS["missing"])
+    for offset, column in enumerate(table.columns):
+        sheet.write_string(top, offset, str(column), header)
+    sheet.set_row(top, config.font_size * 4.2)
+    for index, values in enumerate(table.itertuples(index=False)):
+        sheet.write_string(top + 1 + index, 0, text(values[0]), body)
+        for offset, value in enumerate(values[1:], start=1):
+            if value:
+                sheet.write_number(top + 1 + index, offset, int(value), busy if offset == 1 else number)
+            else:
+                sheet.write_blank(top + 1 + index, offset, None, number)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, len(table.columns), 13)
+    sheet.freeze_panes(top + 1, 1)
+
+
+def _status_fill(book, config: Config, status: str, **extra):
+    return fmt(book, config, border=1, align="center", bg_color=STATUS_FILLS[status], **extra)
+
+
+def timeliness_sheet(book, config: Config, schema: Schema, report: dict, title: str, matrix) -> None:
+    """District × week since the first report: on time / late / missing, coloured, with the rates.
+
+    `matrix` is a history.Timeliness. Counts and rates are written as numbers, not formulas: no cell of
+    our workbooks is a formula (tests/test_injection.py).
+    """
+    from pipeline.history import wording, week_label
+    words = wording()
+    short, labels = words["status_short"], words["timeliness"]
+    weeks_count = len(matrix.weeks)
+    sheet = book.add_worksheet(words["sheets"]["timeliness"])
+    width = weeks_count + 7
+    top = _heading(sheet, book, config, labels["title"], report, max(width, 10))
+    sheet.write_string(top - 1, 0, labels["legend"].format(deadline=config.district_deadline.strftime("%H.%M"),
+                                                          cutoff=config.cutoff_time.strftime("%H.%M")),
+                       fmt(book, config, italic=True, font_color="#595959"))
+    header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                 valign="vcenter")
+    body, percent = fmt(book, config, border=1), fmt(book, config, border=1, num_format="0%", align="center")
+    count_cell = fmt(book, config, border=1, align="center")
+    bold_percent = fmt(book, config, border=1, num_format="0%", align="center", bold=True, bg_color=TOTAL_FILL)
+    names = [schema.label("district_code"), schema.label("district"),
+             *(week_label(w, config.date_digits) for w in matrix.weeks),
+             labels["on_time_weeks"], labels["late_weeks"], labels["missing_weeks"], labels["on_time_rate"],
+             labels["sent_rate"]]
+    for offset, name in enumerate(names):
+        sheet.write_string(top, offset, name, header)
+    sheet.set_row(top, config.font_size * 3.2)
+    first, last = 2, 1 + weeks_count
+    counts, rates = matrix.counts(), matrix.district_rates()
+    for index, code in enumerate(matrix.statuses.index):
+        row = top + 1 + index
+        sheet.write_string(row, 0, code, body)
+        sheet.write_string(row, 1, matrix.names.get(code, code), body)
+        for offset, status in enumerate(matrix.statuses.loc[code]):
+            sheet.write_string(row, first + offset, short[status], _status_fill(book, config, status))
+        for offset, status in enumerate(("on_time", "late", "missing")):
+            sheet.write_number(row, last + 1 + offset, int(counts.loc[code, status]), count_cell)
+        sheet.write_number(row, last + 4, float(rates.loc[code, "on_time"]), percent)
+        sheet.write_number(row, last + 5, float(rates.loc[code, "sent"]), percent)
+    bottom = top + 1 + len(matrix.statuses)
+    week_rates = matrix.week_rates()
+    for offset_row, (key, label) in enumerate((("on_time", labels["week_rate"]), ("sent", labels["week_sent_rate"]))):
+        row = bottom + offset_row
+        sheet.merge_range(row, 0, row, 1, label, fmt(book, config, border=1, bold=True, bg_color=TOTAL_FILL))
+        for offset, week in enumerate(matrix.weeks):
+            sheet.write_number(row, first + offset, float(week_rates.loc[week, key]), bold_percent)
+    sheet.set_column(0, 0, 9)
+    sheet.set_column(1, 1, 16)
+    sheet.set_column(first, last, 10)
+    sheet.set_column(last + 1, last + 5, 12)
+    sheet.freeze_panes(top + 1, 2)
+
+
+def checks_sheet(book, config: Config, schema: Schema, report: dict, title: str, approval, checks: pd.DataFrame,
+                 history_weeks: int, settings) -> None:
+    """'ตรวจสอบ': the week's sign-off status and what changed since, then the unusual week-on-week changes."""
+    from pipeline.approval import shown_value
+    from pipeline.checks import files_text
+    from pipeline.history import wording
+    words = wording()
+    sheet = book.add_worksheet(words["sheets"]["checks"])
+    row = _heading(sheet, book, config, words["checks"]["title"], report, 9)
+    caption = fmt(book, config, bold=True, font_size=config.font_size + 2)
+    header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center",
+                 valign="vcenter")
+    body, wrapped = fmt(book, config, border=1), fmt(book, config, border=1, text_wrap=True)
+    number = fmt(book, config, border=1, num_format="#,##0")
+    decimal = fmt(book, config, border=1, num_format="#,##0.0")
+    looks = {"alert": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+             "ok": {"font_color": "#375623", "bg_color": "#C6EFCE"}, "plain": {"font_color": "#595959"}}
+
+    def sentence(text: str, look: str, lines: float = 1.6) -> None:
+        nonlocal row
+        sheet.merge_range(row, 0, row, 8, text, fmt(book, config, text_wrap=True, valign="vcenter", **looks[look]))
+        sheet.set_row(row, config.font_size * lines)
+        row += 1
+
+    def table(headers: list[str], rows: list[list], spans: dict[int, int] = None, tall: bool = False) -> None:
+        """A header and rows; `tall` sizes each row for its wrapped last cell (about 55 characters a line)."""
+        nonlocal row
+        spans = spans or {}
+        column = 0
+        for index, name in enumerate(headers):
+            end = column + spans.get(index, 1) - 1
+            (sheet.merge_range(row, column, row, end, name, header) if end > column
+             else sheet.write_string(row, column, name, header))
+            column = end + 1
+        sheet.set_row(row, config.font_size * 3.4)
+        for values in rows:
+            row += 1
+            column = 0
+            if tall:
+                sheet.set_row(row, config.font_size * 1.6 * max(1, -(-len(text(values[-1])) // 55)))
+            for index, value in enumerate(values):
+                end = column + spans.get(index, 1) - 1
+                look = number if isinstance(value, int) else decimal if isinstance(value, float) else (
+                    wrapped if index == len(values) - 1 else body)
+                if end > column:
+                    sheet.merge_range(row, column, row, end, value if isinstance(value, str) else "", look)
+                    if not isinstance(value, str):
+                        sheet.write_number(row, column, value, look)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    sheet.write_number(row, column, value, look)
+                else:
+                    sheet.write_string(row, column, text(value), look)
+                column = end + 1
+        row += 2
+
+    approval_words = words["approval"]
+    sheet.write_string(row, 0, approval_words["heading"], caption)
+    row += 1
+    sentence(approval.line(), "alert" if approval.changed else "ok" if approval.approved else "plain",
+             3 if approval.changed else 1.6)
+    if approval.changed:
+        row += 1
+        if approval.files:
+            sheet.write_string(row, 0, approval_words["files_heading"], fmt(book, config, bold=True))
+            row += 1
+            table([approval_words["change"], approval_words["file"], approval_words["district"],
+                   approval_words["submitted"], approval_words["sha256"]],
+                  [[approval_words["kinds"][f.kind], f.source_file, config.districts.get(f.district, f.district),
+                    _moment(f.submitted_at, config), f.sha256[:16]] for f in approval.files], {3: 3, 4: 3})
+        sheet.write_string(row, 0, approval_words["figures_heading"], fmt(book, config, bold=True))
+        row += 1
+        table([approval_words["district"], approval_words["figure"], approval_words["approved_value"],
+               approval_words["current_value"], approval_words["difference"]],
+              [[f.scope_name, f.label, shown_value(f.path, f.approved, config, schema, keep_numbers=True),
+                shown_value(f.path, f.current, config, schema, keep_numbers=True), _difference(f.approved, f.current)]
+               for f in approval.figures])
+    row += 1
+    check_words = words["checks"]
+    sheet.write_string(row, 0, check_words["jumps_heading"], caption)
+    row += 1
+    sentence(check_words["method"].format(history=settings.max_history, threshold=settings.threshold,
+                                          floor_abs=f"{settings.floor_abs:g}",
+                                          floor_pct=f"{settings.floor_rel * 100:g}"), "plain", 3.2)
+    if history_weeks < settings.min_history:
+        sentence(check_words["too_early"].format(weeks=settings.min_history), "plain")
+    elif checks.empty:
+        sentence(check_words["none"], "ok")
+    else:
+        sentence(check_words["found"].format(count=len(checks)), "alert")
+        row += 1
+        table([check_words["district"], check_words["figure"], check_words["previous"], check_words["current"],
+               check_words["change"], check_words["usual"], check_words["usual_range"], check_words["score"],
+               check_words["files"]],
+              [[config.districts.get(item.district, item.district), item.label, int(item.previous),
+                int(item.current), int(item.change), round(float(item.usual), 1),
+                check_words["range"].format(low=f"{item.low:,.0f}", high=f"{item.high:,.0f}"),
+                round(float(item.score), 1), files_text(item.files)]
+               for item in checks.itertuples(index=False)], tall=True)
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 44)
+    sheet.set_column(2, 7, 13)
+    sheet.set_column(8, 8, 70)
+    sheet.freeze_panes(_HEADING_ROWS, 0)
+
+
+def _moment(text_value: str, config: Config) -> str:
+    try:
+        return thai_datetime(dt.datetime.fromisoformat(text_value).astimezone(config.timezone), config.date_digits)
+    except (TypeError, ValueError):
+        return text(text_value)
+
+
+def _difference(before, after):
+    if isinstance(before, (int, float)) and isinstance(after, (int, float)) and not isinstance(before, bool):
+        return after - before
+    return ""

@@ -25,3 +25,22 @@ def test_every_district_gets_a_row_and_errors_come_first():
 def test_no_problems_still_lists_the_districts():
     table = by_district_and_kind(pd.DataFrame(columns=["district_folder", "code", "severity"]), DISTRICTS, {}, SEVERITIES)
     assert list(table["อำเภอ"]) == list(DISTRICTS.values()) and list(table["รวม"]) == [0, 0, 0]
+
+
+def test_the_issues_workbook_opens_with_the_pivot(tmp_path):
+    import openpyxl
+    from pipeline.run import run_weekly
+    from tests.conftest import PROJECT
+    from tests.test_weekly_run import WEEK1, build_week_one
+    build_week_one(tmp_path / "inbox")
+    done = run_weekly(PROJECT / "config.yaml", tmp_path / "inbox", tmp_path / "out", WEEK1, progress=lambda m: None)
+    book = openpyxl.load_workbook(tmp_path / "out" / WEEK1 / f"issues_{WEEK1}.xlsx")
+    assert book.sheetnames[0] == "ปัญหารายอำเภอ"
+    rows = [r for r in book["ปัญหารายอำเภอ"].iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r[0] == "อำเภอ")
+    totals = {r[0]: (r[1] or 0) for r in rows[header + 1:]}
+    from_issues = done.result.issues["district_folder"].map({"5401": "เมืองแพร่", "5402": "ร้องกวาง",
+                                                             "5405": "เด่นชัย"}).value_counts()
+    for name, count in from_issues.items():
+        assert totals[name] == count
+    assert totals["ลอง"] == 0

@@ -179,7 +179,7 @@ def test_submissions_and_every_row_accounted_for(week_one):
 def test_issues_workbook_names_cells_in_thai(week_one):
     root, _, _ = week_one
     book = openpyxl.load_workbook(root / "out" / WEEK1 / f"issues_{WEEK1}.xlsx", read_only=True)
-    rows = list(book.active.iter_rows(min_row=5, values_only=True))
+    rows = list(book["รายการปัญหา"].iter_rows(min_row=5, values_only=True))
     found = {(r[1], r[2], r[4], r[9]) for r in rows}
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 9, "phone_not_mobile") in found
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 10, "duplicate_row") in found

@@ -1,0 +1,204 @@
+"""The weeks before this one, from the store: every earlier week's figures and each district's timeliness.
+
+Both are functions of the file versions submitted by the reported week's cut-off (the state the week
+is computed from), so rerunning weeks in any order gives the same history. An earlier week's report is
+recomputed from the versions submitted by *its* cut-off with the same code as a weekly run (build_week),
+so it equals that week's own report.json; the store keeps each one keyed by a hash of those versions and
+of the code, and recomputes only when that key changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+
+from pipeline import figures, store, weeks
+from pipeline.config import Config
+from pipeline.inbox import utc_text
+from pipeline.report import BLOCKS, build_week, prepared_versions
+from pipeline.schema import PACKAGE_DIR, Schema, load_yaml
+from pipeline.thaidates import MONTHS, THAI_DIGITS
+
+STATUSES = ("on_time", "late", "missing")
+
+
+@cache
+def wording() -> dict:
+    """The Thai wording of charts, timeliness, checks, sign-off and the HTML page."""
+    return load_yaml(PACKAGE_DIR / "wording_dashboard.yaml")
+
+
+def report_weeks(config: Config, week: dt.date) -> list[dt.date]:
+    """Every reporting Friday from the first report to this week, in order."""
+    count = (week - config.first_report).days // 7
+    return [config.first_report + dt.timedelta(days=7 * index) for index in range(count + 1)]
+
+
+def week_label(week: dt.date, digits: str = "thai") -> str:
+    """A short Buddhist-era label of a week's Friday: ๒๔ ธ.ค. ๖๔."""
+    text = f"{week.day} {MONTHS[week.month - 1]} {(week.year + 543) % 100:02d}"
+    return text.translate(THAI_DIGITS) if digits == "thai" else text
+
+
+def state_until(state: dict[str, pd.DataFrame], cutoff_utc: str) -> dict[str, pd.DataFrame]:
+    """The part of a store state submitted by an earlier cut-off (what store.load_until would return).
+
+    Tables of file versions are cut at the cut-off; other tables (the office's answers on possible
+    duplicates) pass through whole: build_week applies them by their own time.
+    """
+    versions = state["versions"][state["versions"]["submitted_at"] <= cutoff_utc]
+    kept = set(versions["version_id"])
+    part = {}
+    for name, frame in state.items():
+        if name == "versions":
+            part[name] = versions.reset_index(drop=True)
+        elif isinstance(frame, pd.DataFrame) and "version_id" in frame.columns:
+            part[name] = frame[frame["version_id"].isin(kept)].reset_index(drop=True)
+        else:
+            part[name] = frame
+    return part
+
+
+@cache
+def code_digest() -> str:
+    """Hash of the package's code and forms: an earlier week is recomputed after any change to them."""
+    digest = hashlib.sha256()
+    for path in sorted([*PACKAGE_DIR.glob("*.py"), *PACKAGE_DIR.glob("*.yaml")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def state_key(state: dict[str, pd.DataFrame], config: Config, cutoff_utc: str) -> str:
+    """Hash of what a week is computed from: its versions (and how they were read), the other tables of
+    the state as they stood at the cut-off (rows with a `recorded_at` after it do not count), the code
+    and the configuration."""
+    digest = hashlib.sha256(code_digest().encode())
+    digest.update(repr(config).encode())
+    versions = state["versions"]
+    for version_id, fingerprint in sorted(zip(versions["version_id"], versions["fingerprint"].fillna(""))):
+        digest.update(f"{version_id}:{fingerprint}\n".encode())
+    for name, frame in sorted(state.items()):
+        if not isinstance(frame, pd.DataFrame) or "version_id" in frame.columns or name == "versions":
+            continue
+        if "recorded_at" in frame.columns:
+            moments = pd.to_datetime(frame["recorded_at"], utc=True, format="ISO8601")
+            frame = frame[moments <= pd.Timestamp(cutoff_utc)]
+        if frame.empty:             # no answers yet: the same as no table
+            continue
+        rows = sorted(json.dumps([str(v) for v in row]) for row in frame.itertuples(index=False))
+        digest.update(f"{name}:{len(rows)}\n".encode() + "\n".join(rows).encode())
+    return digest.hexdigest()
+
+
+def past_reports(connection, state: dict[str, pd.DataFrame], config: Config, schema: Schema,
+                 week: dt.date) -> dict[dt.date, dict]:
+    """Every earlier week's report, computed from the versions submitted by that week's cut-off (cached)."""
+    reports = {}
+    for earlier in report_weeks(config, week)[:-1]:
+        cutoff = utc_text(weeks.cutoff_of(earlier, config))
+        part = state_until(state, cutoff)
+        key = state_key(part, config, cutoff)
+        payload = store.cached_week_report(connection, earlier.isoformat(), key)
+        if payload is None:
+            report = build_week(part, [], config, schema, earlier).report
+            payload = json.dumps(report, ensure_ascii=False)
+            store.save_week_report(connection, earlier.isoformat(), key, payload)
+        reports[earlier] = json.loads(payload)
+    return reports
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """On time, late or missing per district and week, from the first report to this week."""
+
+    weeks: list[dt.date]
+    statuses: pd.DataFrame        # index: district code; columns: weeks; values: on_time | late | missing
+    names: dict[str, str]
+
+    def counts(self) -> pd.DataFrame:
+        """Per district: weeks on time, late and missing."""
+        return pd.DataFrame({status: (self.statuses == status).sum(axis=1) for status in STATUSES})
+
+    def district_rates(self) -> pd.DataFrame:
+        """Per district: share of weeks on time, and share of weeks sent at all (on time or late)."""
+        counts = self.counts()
+        total = max(len(self.weeks), 1)
+        return pd.DataFrame({"on_time": counts["on_time"] / total,
+                             "sent": (counts["on_time"] + counts["late"]) / total})
+
+    def week_rates(self) -> pd.DataFrame:
+        """Per week: share of districts on time, and share that sent at all."""
+        total = max(len(self.statuses), 1)
+        return pd.DataFrame({"on_time": (self.statuses == "on_time").sum(axis=0) / total,
+                             "sent": (self.statuses != "missing").sum(axis=0) / total})
+
+    def week_counts(self) -> pd.DataFrame:
+        """Per week: districts on time, late and missing."""
+        return pd.DataFrame({status: (self.statuses == status).sum(axis=0) for status in STATUSES})
+
+
+def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timeliness:
+    """Each district's status in every week up to this one, from the stored versions (not the files).
+
+    The rule is the submission sheet's: on time if the district's first file version of the week came
+    by the district deadline, late if later but by the cut-off, missing if none came. Only versions
+    submitted by this week's cut-off are used, so the matrix is the same whenever the week is run.
+    """
+    frame = prepared_versions(versions)
+    frame = frame[frame["submitted_at"] <= weeks.cutoff_of(week, config)]
+    every_week = report_weeks(config, week)
+    columns = {}
+    for friday in every_week:
+        window = figures.window_of(friday, config)
+        first = frame[window.contains(frame["submitted_at"])].groupby("district_folder")["submitted_at"].min()
+        columns[friday] = [
+            "missing" if code not in first.index else "on_time" if first[code] <= window.deadline else "late"
+            for code in config.districts]
+    statuses = pd.DataFrame(columns, index=list(config.districts))
+    return Timeliness(every_week, statuses, dict(config.districts))
+
+
+def flat_figures(report: dict, submission: bool = True) -> dict[tuple[str, tuple[str, ...]], object]:
+    """Every figure of a report: (district code or 'totals', path inside its block) -> value."""
+    flat = {}
+
+    def walk(scope: str, path: tuple[str, ...], value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(scope, (*path, key), inner)
+        elif not isinstance(value, bool) and (isinstance(value, (int, float, str)) or value is None):
+            flat[(scope, path)] = value
+
+    blocks = [*BLOCKS, "submission"] if submission else BLOCKS
+    for code, district in [*report["districts"].items(), ("totals", report["totals"])]:
+        for block in blocks:
+            if block in district:
+                walk(code, (block,), district[block])
+    return flat
+
+
+def scope_name(report: dict, scope: str, schema: Schema) -> str:
+    """A district's Thai name, or the province total's label."""
+    if scope == "totals":
+        return schema.label("province_total")
+    return report["districts"].get(scope, {}).get("name", scope)
+
+
+def figure_label(path: tuple[str, ...]) -> str:
+    """A figure's Thai label from its report.json path, e.g. ผู้ยังไม่ได้รับวัคซีน · สาเหตุ กลัวผลข้างเคียง."""
+    words = wording()["figures"]
+    block, rest = path[0], list(path[1:])
+    parts = [words.get(block, block)]
+    this_week = bool(rest) and rest[0] == "this_week"
+    if this_week:
+        rest = rest[1:]
+    if len(rest) == 2 and rest[0].startswith("by_"):
+        parts.append(rest[1])
+    else:
+        parts.extend(words["keys"].get(key, key) for key in rest)
+    text = " · ".join(parts)
+    return f"{text} {words['this_week']}" if this_week else text

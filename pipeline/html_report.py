@@ -1,0 +1,181 @@
+"""outputs/<week>/index.html: the week's report as one self-contained page (jinja2), printable on A4.
+
+The page carries the same figures as report.json and the province workbook: each number is printed in
+an element whose `data-figure` attribute is its path in report.json (a JSON list, since closed-list
+values such as "อสม." contain dots), so anyone can check the page against the report. Charts are
+inline SVG drawn by pipeline/charts.py; nothing is fetched from elsewhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+
+import jinja2
+from markupsafe import Markup
+
+from pipeline import charts as chart_module
+from pipeline.approval import shown_value
+from pipeline.checks import files_text
+from pipeline.config import Config
+from pipeline.history import wording, week_label
+from pipeline.report import BLOCKS, WeekResult
+from pipeline.schema import PACKAGE_DIR, Schema
+from pipeline.thaidates import thai_datetime
+
+TEMPLATES = PACKAGE_DIR / "templates_html"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The template environment: autoescaped, strict about undefined names."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["number"] = lambda value: f"{value:,.0f}" if isinstance(value, (int, float)) else value
+    env.filters["path"] = lambda path: json.dumps(list(path), ensure_ascii=False)
+    env.filters["percent"] = lambda value: f"{value * 100:.0f}%"
+    return env
+
+
+def figure_rows(dataset: str, schema: Schema, stale_days: int) -> list[tuple[str, tuple[str, ...]]]:
+    """(label, path inside the block) of a dataset's figures, in the workbook's column order."""
+    label = schema.label
+    rows = [(label("total_people") if dataset == "unvaccinated" else label("count"), ("total",))]
+    if dataset == "unvaccinated":
+        rows += [(label(key), (key,)) for key in ("thai", "non_thai", "wants_vaccine")]
+    if dataset == "facilities":
+        rows.append((label("stale", days=stale_days), ("stale",)))
+    if dataset == "help_requests":
+        rows.append((label("open"), ("open",)))
+    closed = {"volunteers": ("by_type", "volunteer_types"), "unvaccinated": ("by_reason", "reasons"),
+              "facilities": ("by_type", "facility_types"), "help_requests": ("by_type", "request_types")}
+    by_key, list_name = closed[dataset]
+    rows += [(value, (by_key, value)) for value in schema.choice_values(list_name)]
+    if dataset in ("facilities", "help_requests"):
+        statuses = "facility_statuses" if dataset == "facilities" else "request_statuses"
+        rows += [(value, ("by_status", value)) for value in schema.choice_values(statuses)]
+    return rows
+
+
+def _get(block: dict, path: tuple[str, ...]):
+    for key in path:
+        block = block[key]
+    return block
+
+
+def _figure_table(report: dict, dataset: str, scope: str, schema: Schema, config: Config) -> dict:
+    """A transposed figures table: one row per figure, one column per district and the province total."""
+    scopes = [("districts", code) for code in report["districts"]] + [("totals",)]
+    rows = []
+    for label, path in figure_rows(dataset, schema, config.stale_days):
+        if scope == "new":
+            path = ("new",) if path == ("total",) else ("this_week", *path)
+        cells = []
+        for where in scopes:
+            block = report["districts"][where[1]] if where[0] == "districts" else report["totals"]
+            cells.append({"value": _get(block[dataset], path), "path": (*where, dataset, *path)})
+        rows.append({"label": label, "cells": cells})
+    return {"rows": rows}
+
+
+def _headline(report: dict, config: Config) -> list[dict]:
+    words = wording()["html"]
+    totals = report["totals"]
+    items = [("volunteers", ("volunteers", "total")), ("volunteers_new", ("volunteers", "new")),
+             ("unvaccinated", ("unvaccinated", "total")), ("unvaccinated_new", ("unvaccinated", "new")),
+             ("wants_vaccine", ("unvaccinated", "wants_vaccine")), ("facilities", ("facilities", "total")),
+             ("facilities_stale", ("facilities", "stale")), ("help_requests", ("help_requests", "total")),
+             ("help_open", ("help_requests", "open")), ("districts_on_time", ("submission", "on_time")),
+             ("districts_late", ("submission", "late")), ("districts_missing", ("submission", "missing"))]
+    return [{"label": words[key].format(days=config.stale_days), "value": _get(totals, path),
+             "path": ("totals", *path)} for key, path in items]
+
+
+def _submission(report: dict, schema: Schema, config: Config) -> dict:
+    counts = ["files", "rows_read", "accepted", "rejected", "duplicates", "skipped"]
+    rows = []
+    for code, district in report["districts"].items():
+        block = district["submission"]
+        last = block.get("last_submitted")
+        rows.append({"code": code, "name": district["name"], "status": block["status"],
+                     "status_text": schema.wording["submission_status"][block["status"]],
+                     "last": thai_datetime(dt.datetime.fromisoformat(last), config.date_digits) if last else "-",
+                     "cells": [{"value": block[c], "path": ("districts", code, "submission", c)} for c in counts]})
+    total = [{"value": report["totals"]["submission"][c], "path": ("totals", "submission", c)} for c in counts]
+    return {"headers": [schema.label(c) for c in ["district", "status", "last_submitted", *counts]],
+            "rows": rows, "total": total}
+
+
+def _timeliness(dashboard, config: Config) -> dict | None:
+    matrix = dashboard.timeliness
+    if matrix is None:
+        return None
+    short = wording()["status_short"]
+    week_rates = matrix.week_rates()
+    rows = [{"week": week_label(week, config.date_digits),
+             "cells": [{"status": matrix.statuses.loc[code, week], "text": short[matrix.statuses.loc[code, week]]}
+                       for code in matrix.statuses.index],
+             "rate": week_rates.loc[week, "on_time"]} for week in matrix.weeks]
+    rates = matrix.district_rates()
+    return {"districts": [matrix.names.get(code, code) for code in matrix.statuses.index], "rows": rows,
+            "on_time": [rates.loc[code, "on_time"] for code in matrix.statuses.index],
+            "sent": [rates.loc[code, "sent"] for code in matrix.statuses.index]}
+
+
+def _checks(dashboard, config: Config) -> list[dict]:
+    words = wording()["checks"]
+    return [{"district": config.districts.get(item.district, item.district), "label": item.label,
+             "previous": item.previous, "current": item.current, "change": item.change,
+             "usual": f"{item.usual:,.1f}", "range": words["range"].format(low=f"{item.low:,.0f}",
+                                                                           high=f"{item.high:,.0f}"),
+             "score": f"{item.score:.1f}",
+             "files": files_text(item.files)}
+            for item in dashboard.checks.itertuples(index=False)]
+
+
+def _approval(dashboard, config: Config, schema: Schema) -> dict:
+    status = dashboard.approval
+    words = wording()["approval"]
+    return {"line": status.line(), "approved": status.approved, "changed": status.changed,
+            "files": [{"kind": words["kinds"][f.kind], "file": f.source_file,
+                       "district": config.districts.get(f.district, f.district),
+                       "submitted": shown_value(("last_submitted",), f.submitted_at, config, schema),
+                       "sha": f.sha256[:16]} for f in status.files],
+            "figures": [{"district": f.scope_name, "label": f.label,
+                         "approved": shown_value(f.path, f.approved, config, schema),
+                         "current": shown_value(f.path, f.current, config, schema)} for f in status.figures]}
+
+
+def render_week(result: WeekResult, dashboard, week_charts: list, config: Config, schema: Schema) -> str:
+    """The week's HTML page."""
+    from pipeline.checks import SETTINGS
+    report = result.report
+    words = wording()
+    cutoff = dt.datetime.fromisoformat(report["cutoff"])
+    datasets = [{"title": schema.datasets[d].title,
+                 "cumulative": _figure_table(report, d, "total", schema, config),
+                 "new": _figure_table(report, d, "new", schema, config)} for d in BLOCKS]
+    context = {
+        "words": words, "report": report,
+        "title": words["html"]["title"].format(province=config.province_name),
+        "week_line": words["html"]["week_line"].format(cutoff=thai_datetime(cutoff, config.date_digits)),
+        "notices": dashboard.summary_notices(),
+        "headline": _headline(report, config),
+        "charts": [{"key": chart.key, "svg": Markup(chart_module.svg(chart))} for chart in week_charts],
+        "wide": chart_module.WIDE,
+        "district_names": [d["name"] for d in report["districts"].values()],
+        "province_total": schema.label("province_total"),
+        "datasets": datasets,
+        "submission": _submission(report, schema, config),
+        "timeliness": _timeliness(dashboard, config),
+        "checks": _checks(dashboard, config),
+        "checks_state": ("too_early" if dashboard.history_weeks < SETTINGS.min_history
+                         else "none" if dashboard.checks.empty else "found"),
+        "checks_method": words["checks"]["method"].format(
+            history=SETTINGS.max_history, threshold=SETTINGS.threshold, floor_abs=f"{SETTINGS.floor_abs:g}",
+            floor_pct=f"{SETTINGS.floor_rel * 100:g}"),
+        "min_history": SETTINGS.min_history,
+        "approval": _approval(dashboard, config, schema),
+        "font_stack": Markup(chart_module.FONT_STACK),   # our constant, inside <style> (no entities there)
+    }
+    return environment().get_template("report.html.j2").render(**context)
