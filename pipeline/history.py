@@ -98,8 +98,12 @@ def past_reports(connection, state: dict[str, pd.DataFrame], config: Config, sch
                  week: dt.date) -> dict[dt.date, dict]:
     """Every earlier week's report, computed from the versions submitted by that week's cut-off (cached)."""
     reports = {}
+    submitted = state["versions"]["submitted_at"]
+    first_data = submitted.min() if len(submitted) else None
     for earlier in report_weeks(config, week)[:-1]:
         cutoff = utc_text(weeks.cutoff_of(earlier, config))
+        if first_data is None or cutoff < first_data:
+            continue  # nothing was submitted yet: an all-zero week is neither worth computing nor charting
         part = state_until(state, cutoff)
         key = state_key(part, config, cutoff)
         payload = store.cached_week_report(connection, earlier.isoformat(), key)
