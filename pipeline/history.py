@@ -155,6 +155,9 @@ def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timelin
     frame = prepared_versions(versions)
     frame = frame[frame["submitted_at"] <= weeks.cutoff_of(week, config)]
     every_week = report_weeks(config, week)
+    if len(frame):  # weeks before anyone submitted anything say nothing about any district
+        first_week = weeks.week_of(frame["submitted_at"].min().to_pydatetime(), config)
+        every_week = [friday for friday in every_week if friday >= first_week] or every_week[-1:]
     columns = {}
     for friday in every_week:
         window = figures.window_of(friday, config)
