@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             log.write_text(traceback.format_exc(), encoding="utf-8")
         except OSError:
             pass
-        print(f"error: internal error {type(error).__name__}: {error} (details in {log})", file=sys.stderr)
+        from pipeline.terminal import redact
+        # The exception text may quote a cell (an ID, a phone): masked here, whole in the owner-only log.
+        print(f"error: internal error {type(error).__name__}: {redact(str(error))} (details in {log})",
+              file=sys.stderr)
         return 1
 
 

@@ -273,7 +273,13 @@ def _copy_of(source: Path, config: Config) -> tuple:
     if outcome.kind in ("xlsx", "xlsm"):   # macros are not kept: the copy is a plain .xlsx
         with warnings.catch_warnings():   # "extension not supported" notes about their file are not for the officer
             warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(source)
+            # Values, never live formulas (=WEBSERVICE(…), DDE), and no links to other workbooks or the web.
+            book = openpyxl.load_workbook(source, data_only=True, keep_links=False)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.hyperlink is not None:
+                        cell.hyperlink = None
         return book, {title: title for title in book.sheetnames}, first_columns
     book, titles = openpyxl.Workbook(), {}
     book.remove(book.active)

@@ -1,20 +1,27 @@
-"""Typing one column of a form: raw cells in, canonical values and cell problems out."""
+"""Typing one column of a form: raw cells in, canonical values and cell problems out.
+
+Every lookup and message runs once per distinct cell text (normalize.unique_texts) and is taken
+back to the rows by the factorize codes, so a column costs one hash pass plus its distinct values.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import process as fuzzy_process
 
 from pipeline import gazetteer
 from pipeline.config import Config
 from pipeline.issues import cell_problems
-from pipeline.normalize import (clean_text, match_key, parse_dates, parse_decimals, parse_person_ids,
-                                parse_phones, parse_whole_numbers)
+from pipeline.normalize import (clean_text, match_key, parse_dates, parse_decimals, parse_person_ids,  # noqa: F401
+                                parse_phones, parse_whole_numbers, unique_texts)
 from pipeline.schema import Field, Schema
 
 MOICOVID_TAG = "(moicovid)"
+# An empty problems frame, as cell_problems makes it (building one costs a millisecond; most columns have none).
+_NO_PROBLEMS = cell_problems([], "", [])
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,25 @@ def thai_date(value: dt.date) -> str:
     return f"{value.day}/{value.month}/{value.year + 543}"
 
 
+def _problems(excel_rows, field: str, code: str, expected=None, detail=None) -> pd.DataFrame:
+    """cell_problems for rows that all have the same code; the shared empty frame when there are none."""
+    if len(excel_rows) == 0:
+        return _NO_PROBLEMS.copy(deep=False)
+    return cell_problems(excel_rows, field, [code] * len(excel_rows), expected, detail)
+
+
+def _object_array(items) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
 def _problems_from(parsed: pd.DataFrame, field: Field) -> pd.DataFrame:
-    bad = parsed["problem"].notna()
-    return cell_problems(parsed.index[bad], field.key, parsed.loc[bad, "problem"])
+    problem = parsed["problem"]
+    bad = problem.notna().to_numpy()
+    if not bad.any():
+        return _NO_PROBLEMS.copy(deep=False)
+    return cell_problems(parsed.index[bad], field.key, problem.to_numpy()[bad])
 
 
 def typed(parsed: pd.DataFrame, field: Field) -> tuple[pd.Series, pd.DataFrame]:
@@ -44,16 +67,20 @@ def typed(parsed: pd.DataFrame, field: Field) -> tuple[pd.Series, pd.DataFrame]:
 
 def _date_window(values: pd.Series, field: Field, context: Context) -> pd.DataFrame:
     frames = []
-    present = values.dropna()
-    if field.not_before == "recording_start" and len(present):
-        start = context.config.recording_start
-        early = present[present.map(lambda d: d < start)]
-        frames.append(cell_problems(early.index, field.key, ["date_before_start"] * len(early), thai_date(start)))
-    if field.not_future and len(present):
-        today = context.submitted_on
-        late = present[present.map(lambda d: d > today)]
-        frames.append(cell_problems(late.index, field.key, ["date_in_future"] * len(late), thai_date(today)))
-    return pd.concat(frames) if frames else cell_problems([], field.key, [])
+    checks = []
+    if field.not_before == "recording_start":
+        checks.append((lambda day, start=context.config.recording_start: day < start, "date_before_start",
+                       context.config.recording_start))
+    if field.not_future:
+        checks.append((lambda day, today=context.submitted_on: day > today, "date_in_future", context.submitted_on))
+    if not checks:
+        return _NO_PROBLEMS.copy(deep=False)
+    codes, days = pd.factorize(values, use_na_sentinel=True)  # a few hundred distinct days at most
+    days = list(days)
+    for outside, code, limit in checks:
+        flags = np.array([outside(day) for day in days] + [False], dtype=bool)[codes]
+        frames.append(_problems(values.index[flags], field.key, code, thai_date(limit)))
+    return pd.concat(frames) if len(frames) > 1 else frames[0]
 
 
 def _range(values: pd.Series, field: Field) -> pd.DataFrame:
@@ -62,7 +89,7 @@ def _range(values: pd.Series, field: Field) -> pd.DataFrame:
     high = field.maximum if field.maximum is not None else float("inf")
     outside = present[(present < low) | (present > high)]
     expected = f"{field.minimum if field.minimum is not None else ''}–{field.maximum if field.maximum is not None else ''}"
-    return cell_problems(outside.index, field.key, ["number_out_of_range"] * len(outside), expected)
+    return _problems(outside.index, field.key, "number_out_of_range", expected)
 
 
 def suggestion(text: str, candidates: list[str], keys: list[str] | None = None) -> str:
@@ -75,19 +102,22 @@ def suggestion(text: str, candidates: list[str], keys: list[str] | None = None) 
 
 
 def _choice(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
-    texts = clean_text(raw)
+    codes, texts = unique_texts(raw)
     lookup = context.schema.choice_lookup(field.choices)
-    keys = {text: match_key(text) for text in texts.unique()}
-    values = texts.map(lambda text: lookup.get(keys[text]) if text else None)
+    canonical = [lookup.get(match_key(text)) if text else None for text in texts]
     if field.type == "nationality":  # an unlisted nationality is still a nationality
-        values = values.where(values.notna() | (texts == ""), texts)
-        return values, cell_problems([], field.key, [])
-    bad = values.isna() & (texts != "")
-    spellings, canonical = list(lookup.keys()), list(lookup.values())
-    hints = {text: _choice_hint(text, spellings, canonical) for text in texts[bad].unique()}
+        values = [value if value is not None or text == "" else text for value, text in zip(canonical, texts)]
+        return pd.Series(_object_array(values)[codes], index=raw.index, dtype=object), _NO_PROBLEMS.copy(deep=False)
+    values = pd.Series(_object_array(canonical)[codes], index=raw.index, dtype=object)
+    unknown = [value is None and text != "" for value, text in zip(canonical, texts)]
+    if not any(unknown):
+        return values, _NO_PROBLEMS.copy(deep=False)
+    spellings, choices = list(lookup.keys()), list(lookup.values())
+    hints = [_choice_hint(text, spellings, choices) if bad else "" for text, bad in zip(texts, unknown)]
+    bad = np.array(unknown, dtype=bool)[codes]
     allowed = " · ".join(context.schema.choice_values(field.choices))
-    return values, cell_problems(texts.index[bad], field.key, ["choice_unknown"] * int(bad.sum()),
-                                 allowed, texts[bad].map(hints))
+    return values, cell_problems(raw.index[bad], field.key, ["choice_unknown"] * int(bad.sum()), allowed,
+                                 _object_array(hints)[codes][bad])
 
 
 def _choice_hint(text: str, spellings: list[str], canonical: list[str]) -> str:
@@ -96,13 +126,18 @@ def _choice_hint(text: str, spellings: list[str], canonical: list[str]) -> str:
 
 
 def _district(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
-    codes = gazetteer.resolve_districts(raw, context.config.province_code)
-    texts = clean_text(raw)
-    bad = codes.isna() & (texts != "")
+    codes, texts = unique_texts(raw)
+    province = context.config.province_code
+    found = [gazetteer.resolve_district(text, province) if text else None for text in texts]
+    values = pd.Series(_object_array(found)[codes], index=raw.index, dtype=object)
+    unknown = [code is None and text != "" for code, text in zip(found, texts)]
+    if not any(unknown):
+        return values, _NO_PROBLEMS.copy(deep=False)
     names = list(context.config.districts.values())
-    hints = {text: _place_hint(text, names) for text in texts[bad].unique()}
-    return codes, cell_problems(texts.index[bad], field.key, ["district_unknown"] * int(bad.sum()),
-                                context.config.province_name, texts[bad].map(hints))
+    hints = [_place_hint(text, names) if bad else "" for text, bad in zip(texts, unknown)]
+    bad = np.array(unknown, dtype=bool)[codes]
+    return values, cell_problems(raw.index[bad], field.key, ["district_unknown"] * int(bad.sum()),
+                                 context.config.province_name, _object_array(hints)[codes][bad])
 
 
 def _place_hint(text: str, names: list[str]) -> str:
@@ -110,51 +145,73 @@ def _place_hint(text: str, names: list[str]) -> str:
     return f" หมายถึง {' หรือ '.join(f'“{n}”' for n in nearest)} หรือไม่" if nearest else ""
 
 
+def _subdistrict_code(name: str, district: str | None) -> str | None:
+    """gazetteer.resolve_subdistricts for one (clean name, district code) pair."""
+    # The gazetteer's cached lookup, called once per distinct pair (its Series version merges frames).
+    return gazetteer._subdistrict_lookup(district).get(gazetteer.place_key(name)) if name and district else None
+
+
 def subdistricts(raw: pd.Series, district_codes: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     """Subdistrict codes within each row's district, and problems for unknown names."""
-    codes = gazetteer.resolve_subdistricts(raw, district_codes)
-    texts = clean_text(raw)
-    bad = codes.isna() & (texts != "") & district_codes.notna()
-    pairs = pd.DataFrame({"text": texts[bad], "district": district_codes[bad]})
-    hints = {
-        (text, district): _place_hint(text, list(gazetteer.subdistricts_of(district).values()))
-        for text, district in pairs.drop_duplicates().itertuples(index=False)
-    }
-    district_names = {code: gazetteer.districts_of(code[:2]).get(code, code) for code in pairs["district"].unique()}
-    return codes, cell_problems(pairs.index, "subdistrict", ["subdistrict_unknown"] * len(pairs),
-                                pairs["district"].map(district_names),
-                                [hints[key] for key in zip(pairs["text"], pairs["district"])])
+    text_codes, texts = unique_texts(raw)
+    district_index, districts = pd.factorize(district_codes.astype(object), use_na_sentinel=True)
+    districts = [*districts, None]  # code -1 (no district) picks None
+    # One lookup per distinct (name, district) pair, through the gazetteer's own resolver.
+    pair_keys = (text_codes % len(texts)) * len(districts) + (district_index % len(districts))
+    pair_index, pairs = pd.factorize(pair_keys)
+    pair_texts = [texts[key // len(districts)] for key in pairs.tolist()]
+    pair_districts = [districts[key % len(districts)] for key in pairs.tolist()]
+    resolved = [_subdistrict_code(text, district) for text, district in zip(pair_texts, pair_districts)]
+    codes = pd.Series(_object_array(resolved)[pair_index], index=raw.index, dtype=object)
+    unknown = [code is None and text != "" and district is not None
+               for code, text, district in zip(resolved, pair_texts, pair_districts)]
+    if not any(unknown):
+        return codes, _NO_PROBLEMS.copy(deep=False)
+    hints = [_place_hint(text, list(gazetteer.subdistricts_of(district).values())) if bad else ""
+             for text, district, bad in zip(pair_texts, pair_districts, unknown)]
+    district_names = [gazetteer.districts_of(district[:2]).get(district, district) if bad else ""
+                      for district, bad in zip(pair_districts, unknown)]
+    bad = np.array(unknown, dtype=bool)[pair_index]
+    return codes, cell_problems(raw.index[bad], "subdistrict", ["subdistrict_unknown"] * int(bad.sum()),
+                                _object_array(district_names)[pair_index][bad],
+                                _object_array(hints)[pair_index][bad])
 
 
 def _affiliation(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
-    texts = clean_text(raw)
-    tagged = texts.map({t: match_key(t).endswith("moicovid") for t in texts.unique()})
-    missing = ~tagged & (texts != "")
-    fixed = texts.where(~missing, texts + " " + MOICOVID_TAG)
-    return fixed.where(texts != "", None), cell_problems(texts.index[missing], field.key,
-                                                         ["affiliation_tag_added"] * int(missing.sum()),
-                                                         fixed[missing])
+    codes, texts = unique_texts(raw)
+    untagged = [text != "" and not match_key(text).endswith("moicovid") for text in texts]
+    fixed = [f"{text} {MOICOVID_TAG}" if missing else (text or None) for text, missing in zip(texts, untagged)]
+    values = pd.Series(_object_array(fixed)[codes], index=raw.index, dtype=object)
+    missing = np.array(untagged, dtype=bool)[codes]
+    if not missing.any():
+        return values, _NO_PROBLEMS.copy(deep=False)
+    return values, cell_problems(raw.index[missing], field.key, ["affiliation_tag_added"] * int(missing.sum()),
+                                 values.to_numpy()[missing])
+
+
+def _text(raw: pd.Series) -> pd.Series:
+    codes, texts = unique_texts(raw)
+    return pd.Series(_object_array([text or None for text in texts])[codes], index=raw.index, dtype=object)
 
 
 def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
     """Canonical values of one column and the problems of its cells (blank cells excluded)."""
     kind = field.type
     if kind in ("text", "name"):
-        texts = clean_text(raw)
-        return texts.where(texts != "", None), cell_problems([], field.key, [])
+        return _text(raw), _NO_PROBLEMS.copy(deep=False)
     if kind in ("mobile", "phone"):
         return typed(parse_phones(raw, mobile_only=kind == "mobile"), field)
     if kind == "person_id":
         return typed(parse_person_ids(raw), field)
     if kind == "date":
         values, problems = typed(parse_dates(raw), field)
-        return values, pd.concat([problems, _date_window(values, field, context)])
+        return values, _joined(problems, _date_window(values, field, context))
     if kind == "whole":
         values, problems = typed(parse_whole_numbers(raw), field)
-        return values, pd.concat([problems, _range(values, field)])
+        return values, _joined(problems, _range(values, field))
     if kind == "decimal":
         values, problems = typed(parse_decimals(raw), field)
-        return values, pd.concat([problems, _range(values, field)])
+        return values, _joined(problems, _range(values, field))
     if kind in ("choice", "nationality"):
         return _choice(raw, field, context)
     if kind == "district":
@@ -162,5 +219,14 @@ def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Seri
     if kind == "affiliation":
         return _affiliation(raw, field, context)
     if kind == "subdistrict":  # needs the district: typed by the caller
-        return raw, cell_problems([], field.key, [])
+        return raw, _NO_PROBLEMS.copy(deep=False)
     raise ValueError(f"schema: unknown field type {kind!r} for {field.key}")
+
+
+def _joined(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """The two problem frames as one (pd.concat only when both have rows: it costs a millisecond)."""
+    if second.empty:
+        return first
+    if first.empty:
+        return second
+    return pd.concat([first, second])

@@ -4,13 +4,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from pipeline import weeks
 from pipeline.config import Config
 from pipeline.schema import Schema
 
-ORDER = ["submitted_at", "source_file", "sheet_order", "excel_row"]
+# content_at: when the file's bytes first came. A byte-identical copy saved again later brings no newer
+# information, so its rows sort with the original's and cannot undo a later update (a resolved request).
+ORDER = ["content_at", "submitted_at", "source_file", "sheet_order", "excel_row"]
 DONE = "ดำเนินการแล้ว"
 
 
@@ -35,21 +39,34 @@ def window_of(week: dt.date, config: Config) -> Window:
 
 
 def with_versions(records: pd.DataFrame, versions: pd.DataFrame) -> pd.DataFrame:
-    """Records joined with their file's submission time and path, in submission order."""
-    info = versions[["version_id", "source_file", "submitted_at", "district_folder"]]
+    """Records joined with their file's submission time and path, in the order their content came."""
+    info = versions[["version_id", "source_file", "submitted_at", "district_folder"]].assign(
+        content_at=versions.groupby("sha256")["submitted_at"].transform("min"))
     frame = records.merge(info, on="version_id", how="inner", validate="many_to_one")
     frame["sheet_order"] = pd.to_numeric(frame["sheet_order"])
     frame["excel_row"] = pd.to_numeric(frame["excel_row"])
     return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)
 
 
+def _is_valid(flags: pd.Series) -> np.ndarray:
+    """Rows whose stored 'valid' flag is true (JSON true, or 1/'True'/'true' in older stores)."""
+    values = flags.to_numpy(dtype=object)
+    if infer_dtype(values, skipna=True) == "boolean":  # the store gives Python bools: compare in C
+        return values == True  # noqa: E712 (object array: elementwise, None is not True)
+    return flags.astype(str).isin(["1", "True", "true"]).to_numpy()
+
+
 def occurrences(records: pd.DataFrame) -> pd.DataFrame:
     """Valid records in submission order, each marked first or duplicate, with the record it repeats."""
-    valid = records[records["valid"].astype(str).isin(["1", "True", "true"])].copy()
-    valid["is_first"] = ~valid.duplicated("identity", keep="first")
-    columns = ["source_file", "sheet", "excel_row", "submitted_at"]
-    first = valid.loc[valid["is_first"], ["identity", *columns]].rename(columns={c: f"first_{c}" for c in columns})
-    return valid.merge(first, on="identity", how="left", validate="many_to_one")
+    valid = records[_is_valid(records["valid"])].reset_index(drop=True)
+    # Each row's first occurrence by identity (NaN identities are one identity, as duplicated() has it).
+    codes, _ = pd.factorize(valid["identity"], use_na_sentinel=False)
+    _, first_rows = np.unique(codes, return_index=True)
+    first_of_row = first_rows[codes] if len(codes) else np.empty(0, dtype=np.int64)
+    valid["is_first"] = first_of_row == np.arange(len(valid))
+    for column in ["source_file", "sheet", "excel_row", "submitted_at"]:
+        valid[f"first_{column}"] = valid[column].iloc[first_of_row].set_axis(valid.index)
+    return valid
 
 
 def entities(valid: pd.DataFrame, newest_by: str | None) -> pd.DataFrame:
@@ -93,18 +110,70 @@ def _block(dataset: str, group: pd.DataFrame, window: Window, schema: Schema, co
             "by_status": _counts(group["status"], schema.choice_values("request_statuses"))}
 
 
+# What each dataset's block counts: flags summed per district, and closed lists counted per value.
+_FLAGS = {"volunteers": (), "unvaccinated": ("thai", "non_thai", "wants_vaccine"),
+          "facilities": ("stale",), "help_requests": ("open",)}
+_LISTS = {"volunteers": (("by_type", "volunteer_type", "volunteer_types"),),
+          "unvaccinated": (("by_reason", "reason", "reasons"),),
+          "facilities": (("by_type", "facility_type", "facility_types"), ("by_status", "status", "facility_statuses")),
+          "help_requests": (("by_type", "request_type", "request_types"), ("by_status", "status", "request_statuses"))}
+
+
+def _flags(dataset: str, table: pd.DataFrame, window: Window, config: Config) -> dict[str, np.ndarray]:
+    """Per entity: the yes/no figures of _block (same tests, on the whole table at once)."""
+    if dataset == "unvaccinated":
+        thai = (table["nationality"] == "ไทย").to_numpy(dtype=bool)
+        return {"thai": thai, "non_thai": ~thai, "wants_vaccine": (table["wants_vaccine"] == "ประสงค์").to_numpy(dtype=bool)}
+    if dataset == "facilities":
+        updated = pd.to_datetime(table["updated_on"], errors="coerce")
+        submitted = pd.to_datetime(table["submitted_at"], utc=True).dt.tz_convert(config.timezone) \
+            .dt.normalize().dt.tz_localize(None)
+        age = pd.Timestamp(window.cutoff.date()) - updated.fillna(submitted)
+        return {"stale": (age.dt.days > config.stale_days).to_numpy(dtype=bool)}
+    if dataset == "help_requests":
+        return {"open": (table["status"] != DONE).to_numpy(dtype=bool)}
+    return {}
+
+
+def _blocks_of(dataset: str, table: pd.DataFrame, districts: list[str], new: np.ndarray | None, window: Window,
+               schema: Schema, config: Config) -> dict[str, dict]:
+    """District code -> _block of the table's rows in that district (all districts, zeros where none)."""
+    district_of = table["district_code"].to_numpy(dtype=object)
+    place = {code: number for number, code in enumerate(districts)}
+    rows = np.array([place.get(code, -1) for code in district_of.tolist()], dtype=np.int64)
+    inside = rows >= 0
+    count = lambda mask: np.bincount(rows[inside & mask], minlength=len(districts))  # noqa: E731
+    everything = np.ones(len(table), dtype=bool)
+    totals = count(everything)
+    news = count(new) if new is not None else None
+    flags = {name: count(mask) for name, mask in _flags(dataset, table, window, config).items()}
+    lists = {}
+    for key, column, list_name in _LISTS[dataset]:
+        values = table[column]
+        lists[key] = {value: count((values == value).to_numpy(dtype=bool)) for value in schema.choice_values(list_name)}
+    blocks = {}
+    for number, code in enumerate(districts):
+        block = {"new": int(news[number])} if news is not None else {}
+        block["total"] = int(totals[number])
+        for name in _FLAGS[dataset]:
+            block[name] = int(flags[name][number])
+        for key, counts in lists.items():
+            block[key] = {value: int(per_district[number]) for value, per_district in counts.items()}
+        blocks[code] = block
+    return blocks
+
+
 def dataset_blocks(entity_table: pd.DataFrame, dataset: str, window: Window, schema: Schema,
                    config: Config) -> dict[str, dict]:
-    """District code -> figures block of one dataset (every district present)."""
-    groups = dict(tuple(entity_table.groupby("district_code"))) if len(entity_table) else {}
-    empty = entity_table.iloc[0:0]
-    blocks = {}
-    for code in config.districts:
-        group = groups.get(code, empty)
-        block = _block(dataset, group, window, schema, config)
-        new = group[window.contains(group["first_submitted"])] if len(group) else group
-        block["this_week"] = {k: v for k, v in _block(dataset, new, window, schema, config).items() if k != "new"}
-        blocks[code] = block
+    """District code -> figures block of one dataset (every district present), as _block per district."""
+    districts = list(config.districts)
+    table = entity_table.reset_index(drop=True)
+    new = window.contains(table["first_submitted"]).to_numpy(dtype=bool) if len(table) \
+        else np.zeros(0, dtype=bool)
+    blocks = _blocks_of(dataset, table, districts, new, window, schema, config)
+    this_week = _blocks_of(dataset, table[new].reset_index(drop=True), districts, None, window, schema, config)
+    for code in districts:
+        blocks[code]["this_week"] = this_week[code]
     return blocks
 
 

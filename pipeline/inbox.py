@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline import gazetteer
 from pipeline.config import Config
+from pipeline.readers import unicode_name
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}
@@ -64,11 +65,21 @@ def _walk(inputs: Path):
                 yield Path(root) / name
 
 
+def relative_name(path: Path, inputs: Path, taken: set[str]) -> str:
+    """The file's path under the inbox as valid Unicode, unique among the names already taken."""
+    parts = path.relative_to(inputs).parts
+    relative = "/".join(unicode_name(part) for part in parts)
+    if relative in taken:  # a decoded cp874 name may equal a UTF-8 twin: show the raw bytes instead
+        relative = "/".join(os.fsencode(part).decode("utf-8", "backslashreplace") for part in parts)
+    taken.add(relative)
+    return relative
+
+
 def discover(inputs: Path, config: Config, now: dt.datetime) -> tuple[list[InboxFile], list[dict]]:
     """Every data file under inputs/<district>/, and notes on files that cannot be taken (as problems)."""
-    files, notes = [], []
+    files, notes, taken = [], [], set()
     for path in _walk(inputs):
-        relative = path.relative_to(inputs).as_posix()
+        relative = relative_name(path, inputs, taken)
         parts = relative.split("/")
         folder = parts[0] if len(parts) > 1 else ""
         suffix = path.suffix.lower()
@@ -87,8 +98,21 @@ def discover(inputs: Path, config: Config, now: dt.datetime) -> tuple[list[Inbox
         if (now - submitted).total_seconds() < config.settle_seconds:
             notes.append({**note, "code": "file_unreadable", "problem": "still_copying"})
             continue
-        files.append(InboxFile(path, relative, folder, code, stat.st_size, submitted, file_sha256(path)))
+        sha256 = file_sha256(path)
+        if _changed_since(path, stat):  # written to while we read it: a copy in progress, whatever its mtime
+            notes.append({**note, "code": "file_unreadable", "problem": "still_copying"})
+            continue
+        files.append(InboxFile(path, relative, folder, code, stat.st_size, submitted, sha256))
     return files, notes
+
+
+def _changed_since(path: Path, before: os.stat_result) -> bool:
+    """True when the file's size or modification time moved (or the file went away) since `before`."""
+    try:
+        after = path.stat()
+    except OSError:
+        return True
+    return (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
 
 
 def files_frame(files: list[InboxFile]) -> pd.DataFrame:

@@ -80,6 +80,8 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
         notes.append(_file_issue(file, "file_unreadable", text))
     elif outcome.kind == "csv" and file.path.suffix.lower() in {".xls", ".xlsx", ".xlsm", ".ods"}:
         notes.append(_file_issue(file, "file_type_mismatch", schema.wording["file_problems"]["csv_not_excel"]))
+    for warning in getattr(outcome, "warnings", ()):  # readable, but the district should know (uncalculated formulas)
+        notes.append(_file_issue(file, "file_warning", schema.wording["file_problems"][warning]))
     context = Context(config, schema, file.district_code, file.submitted_at.astimezone(config.timezone).date())
     hint = _dataset_hint(file, schema) if outcome.kind == "csv" else None
     sheets, records, problems = [], {}, []

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from pipeline.normalize import blank_mask, clean_text, match_key
+from pipeline.normalize import blank_mask, cell_text, match_key
 from pipeline.schema import Dataset, Schema
 
 HEADER_SEARCH_ROWS = 30
@@ -117,22 +118,40 @@ def recognise(sheet_name: str, rows: list[list], schema: Schema, hint: str | Non
     return key, top, bottom, matches
 
 
-def _blank_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """True where a cell holds nothing (None, '', spaces, invisible characters)."""
-    return pd.DataFrame({column: blank_mask(frame[column]) for column in frame.columns}, index=frame.index)
-
-
-def _totals_mask(raw: pd.DataFrame, schema: Schema) -> pd.Series:
-    """Rows carrying a totals label (รวม, รวม 25 ราย, Total) in any cell."""
+def _totals_pattern(schema: Schema) -> re.Pattern:
     markers = "|".join(sorted({re.escape(match_key(m)) for m in schema.totals_markers}, key=len, reverse=True))
-    pattern = re.compile(rf"^(?:{markers})(?:\d.*)?$")
+    return re.compile(rf"^(?:{markers})(?:\d.*)?$")
 
-    def marks(column: pd.Series) -> pd.Series:
-        texts = clean_text(column)
-        verdicts = {text: bool(text) and bool(pattern.match(match_key(text))) for text in texts.unique()}
-        return texts.map(verdicts).astype(bool)
 
-    return raw.apply(marks).any(axis=1)
+def _totals_rows(rows: list[list], numbers: list[int], pattern: re.Pattern) -> list[int]:
+    """Numbers of the rows carrying a totals label (รวม, รวม 25 ราย, Total) in any cell."""
+    verdicts: dict = {}
+    found = []
+    for row, number in zip(rows, numbers):
+        for cell in row:
+            if cell is None or cell == "":
+                continue
+            key = (type(cell), cell)
+            if key not in verdicts:
+                text = cell_text(cell)
+                verdicts[key] = bool(text) and bool(pattern.match(match_key(text)))
+            if verdicts[key]:
+                found.append(number)
+                break
+    return found
+
+
+def _columns(body: list[list], positions: list[int]) -> list[np.ndarray]:
+    """The cells of the given sheet columns as object arrays (short rows padded with None)."""
+    if not body:
+        return [np.empty(0, dtype=object) for _ in positions]
+    widths = set(map(len, body))
+    if len(widths) == 1 and positions and max(positions) < next(iter(widths)):
+        grid = np.empty((len(body), next(iter(widths))), dtype=object)
+        grid[:] = body  # rectangular (calamine's rows always are): one C pass
+        return [grid[:, position] for position in positions]
+    return [np.array([row[position] if position < len(row) else None for row in body], dtype=object)
+            for position in positions]
 
 
 def build_table(sheet_name: str, rows: list[list], first_row: int, schema: Schema,
@@ -153,29 +172,30 @@ def build_table(sheet_name: str, rows: list[list], first_row: int, schema: Schem
         for position, text in _unmatched_headers(header_cells, matches)
     )
     body = rows[bottom + 1:]
-    width = max((len(r) for r in body), default=0)
-    positions = [c.position for c in columns]
-    raw = pd.DataFrame([(r + [None] * (width - len(r))) for r in body], dtype=object) if body else pd.DataFrame()
-    raw.index = pd.RangeIndex(first_row + bottom + 1, first_row + bottom + 1 + len(body))
-    cells = raw.reindex(columns=positions).set_axis([c.key for c in columns], axis=1) \
-        if len(raw) else pd.DataFrame(columns=[c.key for c in columns], dtype=object)
-    mapped_blank = _blank_cells(cells)
-    blank_share = mapped_blank.mean(axis=1) if len(cells.columns) else pd.Series(1.0, index=cells.index)
+    start = first_row + bottom + 1
+    numbers = np.arange(start, start + len(body))
+    arrays = _columns(body, [c.position for c in columns])
+    blank_cells = np.column_stack([blank_mask(array) for array in arrays]) if arrays and len(body) \
+        else np.ones((len(body), max(len(arrays), 1)), dtype=bool)
+    blank_count = blank_cells.sum(axis=1)
     # Totals rows are sparse (a label and a count) or at the bottom: only those rows are examined.
-    candidates = raw.loc[(blank_share >= 0.5) | raw.index.isin(raw.index[-5:])]
-    totals = _totals_mask(candidates, schema) if len(candidates) else pd.Series(dtype=bool)
-    totals_rows = tuple(totals[totals].index)
-    blank = mapped_blank.all(axis=1) & ~cells.index.isin(totals_rows)
-    kept = blank[~blank]
-    last = kept.index.max() if len(kept) else cells.index.min() - 1 if len(cells) else 0
-    blank = blank.loc[:last]
-    cells = cells.loc[:last]
-    keep = ~blank & ~cells.index.isin(totals_rows)
+    sparse = blank_count / blank_cells.shape[1] >= 0.5 if arrays else np.ones(len(body), dtype=bool)
+    sparse[-5:] = True
+    candidates = np.flatnonzero(sparse).tolist()
+    totals_rows = tuple(_totals_rows([body[i] for i in candidates], [int(numbers[i]) for i in candidates],
+                                     _totals_pattern(schema)))
+    is_totals = np.isin(numbers, totals_rows)
+    blank = (blank_count == blank_cells.shape[1]) & ~is_totals
+    kept = np.flatnonzero(~blank)
+    end = int(kept[-1]) + 1 if len(kept) else 0  # rows after the last non-blank one are not read
+    keep = np.flatnonzero(~blank[:end] & ~is_totals[:end])
+    cells = pd.DataFrame({c.key: array[keep] for c, array in zip(columns, arrays)},
+                         index=pd.Index(numbers[keep]), columns=[c.key for c in columns], dtype=object)
     return SheetTable(
-        dataset=dataset_key, header_row=first_row + bottom, columns=columns, cells=cells.loc[keep],
+        dataset=dataset_key, header_row=first_row + bottom, columns=columns, cells=cells,
         unknown_headers=unknown,
         missing_fields=tuple(f.key for f in dataset.fields if f.key not in matches.values()),
-        blank_rows=tuple(blank[blank].index), totals_rows=totals_rows,
+        blank_rows=tuple(int(n) for n in numbers[:end][blank[:end]]), totals_rows=totals_rows,
     )
 
 

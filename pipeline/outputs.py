@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import faults
 from pipeline import approval, charts, checks, history
 from pipeline import workbook_style as style
 from pipeline.config import Config
@@ -30,9 +31,11 @@ def atomic_path(target: Path):
     os.close(handle)
     try:
         yield Path(temporary)
+        faults.checkpoint("written")
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, target)
+        faults.checkpoint("replaced")
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

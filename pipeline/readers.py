@@ -16,15 +16,22 @@ Choices the caller should know:
 - Running out of memory (MemoryError, or the child's memory limit) is reported as 'file_too_large'.
 - Sheets are returned only when problem is None; cells are never coerced (numbers stay as
   calamine gives them, text stays text, empty cells are "").
+- XML parts carrying a document type declaration (entities: 'billion laughs', external files) are
+  refused as 'corrupt' before any parser sees them: Excel and LibreOffice never write one.
+- A readable file may carry `warnings` (codes for the district, not reasons to refuse it):
+  'formulas_not_calculated' when formula cells have no cached value (they read as empty).
 """
 from __future__ import annotations
 
 import csv
+import ctypes
 import errno
 import faulthandler
 import fcntl
 import gc
 import io
+import itertools
+import math
 import os
 import pickle
 import re
@@ -61,14 +68,26 @@ NON_SPREADSHEET_MAGIC = {
 }
 CSV_EXTENSIONS = frozenset({'csv', 'tsv', 'xls', 'xlsx', 'xlsm', 'ods', ''})
 TEXT_BYTES = bytes(range(32, 256)) + b'\t\n\r\x0b\x0c\x1a\x1b'
+DELIMITERS = (',', ';', '\t', '|')
+SNIFF_ROWS = 200
+# A DTD is the only way to declare entities; office XML never has one (XML names are case-sensitive).
+# Every member is searched, whatever its name (a sheet part may be called anything its .rels says),
+# in UTF-8 and in UTF-16 (which calamine does not parse today, but might tomorrow).
+DOCTYPE_MARKERS = tuple(marker.encode(codec) for marker in ('<!DOCTYPE', '<!ENTITY')
+                        for codec in ('utf-8', 'utf-16-le', 'utf-16-be'))
+# A formula cell whose cached value is missing or empty: <f>…</f></c>, <f>…</f><v/></c>, <f …/><v></v></c>.
+UNCALCULATED_FORMULA = re.compile(rb'(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
 # Only references far from A1 (3-letter column or 7-digit row) can blow up calamine's grid; matching
 # every reference would cost about a third of the parse time, this one costs about a tenth.
 FAR_REFERENCE = re.compile(rb' r="(?:[A-Z]{3}|[A-Z]{0,2}\d{7})')
 REFERENCE = re.compile(rb'([A-Z]*)(\d+)')
 EXIT_OUT_OF_MEMORY = 71
+PR_SET_PDEATHSIG = 1
 # read_files points each child here at a folder the parent removes, so a crashed child leaves no snapshot.
 SCRATCH_DIRECTORY: str | None = None
+# Scratch folders are named after the reading process, so a later run can remove those of a killed one.
+SCRATCH_NAME = re.compile(r'readers-(\d+)-[^/]*')
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,7 @@ class ReadOutcome:
     sheets: tuple[RawSheet, ...]
     problem: str | None
     detail: str
+    warnings: tuple[str, ...] = ()
 
 
 class Refused(Exception):
@@ -232,14 +252,50 @@ def strict_decode(data: bytes, codec: str) -> str | None:
         return None
 
 
+def unicode_name(name: str) -> str:
+    """A file or folder name as valid Unicode text, fit for the store and the reports.
+
+    Linux names are bytes: a zip made on Thai Windows extracts with cp874 names, which Python holds
+    as lone surrogates that no UTF-8 writer accepts. Those are decoded as cp874, else shown escaped.
+    """
+    try:
+        name.encode('utf-8')
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return raw.decode('cp874')
+    except UnicodeDecodeError:
+        return raw.decode('utf-8', 'backslashreplace')
+
+
 def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first rows into the most consistent number (> 1) of fields.
+
+    csv.Sniffer is not used: its quote-guessing regex backtracks quadratically, so 64 KB of crafted
+    text (",'a" repeated) costs it minutes of CPU. This guess is linear in the sample.
+    """
     sample = text[:65536]
     if len(text) > len(sample) and '\n' in sample:
         sample = sample[:sample.rindex('\n')]
+    best, best_score = ',', (0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in itertools.islice(delimited_rows(sample, delimiter), SNIFF_ROWS) if any(row)]
+        if not counts:
+            continue
+        width = max(set(counts), key=lambda count: (counts.count(count), count))
+        score = (counts.count(width), width) if width > 1 else (0, 0)
+        if score > best_score:  # ties keep the earlier, more common delimiter
+            best, best_score = delimiter, score
+    return best
+
+
+def delimited_rows(sample: str, delimiter: str):
+    """Rows of a sample split by one delimiter; a malformed tail ends the rows instead of raising."""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=',;\t|').delimiter
+        yield from csv.reader(io.StringIO(sample, newline=''), delimiter=delimiter)
     except csv.Error:
-        return ','
+        return
 
 
 def column_number(letters: bytes) -> int:
@@ -261,15 +317,16 @@ def read_file(path, limits: ReadLimits = ReadLimits()) -> ReadOutcome:
             return failed(path_text, kind, 'file_too_large', f'{max(size, len(data))} bytes > max_file_bytes')
         if problem:
             return failed(path_text, kind, problem, detail)
+        warnings: tuple[str, ...] = ()
         if kind in ('xlsx', 'xlsm', 'ods'):
-            check_zip(data, limits, scan_sheets=kind != 'ods')
+            warnings = check_zip(data, limits, scan_sheets=kind != 'ods')
         if kind in ('csv', 'text'):
-            sheets = read_delimited(data, Path(path_text).stem, limits)
+            sheets = read_delimited(data, unicode_name(Path(path_text).stem), limits)
         else:
             sheets = read_workbook(data, kind, limits)
         if not any(map(has_cells, sheets)):
             return failed(path_text, kind, 'empty_file', 'no non-empty cell')
-        return ReadOutcome(path_text, kind, tuple(sheets), None, '')
+        return ReadOutcome(path_text, kind, tuple(sheets), None, '', warnings)
     except Refused as refusal:
         return failed(path_text, kind, refusal.problem, refusal.detail)
     except MemoryError:
@@ -304,8 +361,11 @@ def read_regular_file(path: str, max_bytes: int) -> tuple[bytes, int]:
         return handle.read(max_bytes + 1 if info.st_size <= max_bytes else 65536), info.st_size
 
 
-def check_zip(data: bytes, limits: ReadLimits, scan_sheets: bool) -> None:
-    """Refuse zip bombs from the directory, then decompress every member (zipfile checks CRC and true size)."""
+def check_zip(data: bytes, limits: ReadLimits, scan_sheets: bool) -> tuple[str, ...]:
+    """Refuse zip bombs from the directory, then decompress every member (zipfile checks CRC and true size).
+
+    Returns the warnings found on the way (formulas without cached values).
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = archive.infolist()
         declared = sum(member.file_size for member in members)
@@ -317,32 +377,42 @@ def check_zip(data: bytes, limits: ReadLimits, scan_sheets: bool) -> None:
             raise Refused('zip_bomb', f'compression ratio {declared / len(data):.0f} > {limits.max_compression_ratio:g}')
         if any(member.flag_bits & 1 for member in members):
             raise Refused('encrypted', 'zip members are encrypted')
-        declared_cells = 0
+        declared_cells, uncalculated = 0, 0
         for member in members:
             scan = scan_sheets and member.filename.endswith('.xml') and 'sharedStrings' not in member.filename
             try:
-                declared_cells += check_member(archive, member, limits, scan)
+                cells, formulas = check_member(archive, member, limits, scan)
             except Refused:
                 raise
             except Exception as error:  # BadZipFile (CRC, size), zlib.error, EOFError...
                 raise Refused('corrupt', f'damaged zip member ({type(error).__name__})') from None
+            declared_cells, uncalculated = declared_cells + cells, uncalculated + formulas
             if declared_cells > limits.max_cells:
                 raise Refused('too_many_cells', f'declared dimensions hold {declared_cells} cells > max_cells')
+    return ('formulas_not_calculated',) if uncalculated else ()
 
 
-def check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: ReadLimits, scan: bool) -> int:
-    """Decompress one member; for sheet XML refuse grids over the limits and return its declared cell count.
+def check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: ReadLimits, scan: bool
+                 ) -> tuple[int, int]:
+    """Decompress one member; refuse a DTD (entities) anywhere and sheet grids over the limits.
+
+    Returns (declared cell count, formula cells without a cached value) of a scanned sheet.
 
     calamine 0.9.1 sizes a sheet's grid from its actual nearest and farthest cells (a file with A1 and
     XFD1048576 asks for ~549 GB and aborts, whatever <dimension> claims; a bogus <dimension> alone is
     harmless to it), so far cell references are the real guard; the declared dimension is checked too.
     """
-    first_row = first_column = last_row = last_column = far_row = far_column = 0
+    first_row = first_column = last_row = last_column = far_row = far_column = uncalculated = 0
     tail = b''
     with archive.open(member) as stream:
         while chunk := stream.read(1 << 20):
+            if any(marker in tail + chunk for marker in DOCTYPE_MARKERS):
+                raise Refused('corrupt', f'XML document type declaration (entities) in {member.filename[:60]}')
             if not scan:
+                tail = chunk[-40:]
                 continue
+            if b'<f' in chunk:  # cheap test first: most sheets hold no formula at all
+                uncalculated += len(UNCALCULATED_FORMULA.findall(tail + chunk))
             if not tail and (match := DIMENSION.search(chunk, 0, 65536)):
                 first_column, first_row = column_number(match[1]), int(match[2])
                 last_column, last_row = (column_number(match[3]), int(match[4])) if match[3] else (first_column, first_row)
@@ -356,7 +426,7 @@ def check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Read
         raise Refused('too_many_cells', f'sheet spans {rows} rows > max_rows_per_sheet')
     if max(last_row, far_row) * max(last_column, far_column) > limits.max_cells:
         raise Refused('too_many_cells', f'sheet spans up to row {max(last_row, far_row)}, column {max(last_column, far_column)}')
-    return (last_row - first_row + 1) * (last_column - first_column + 1) if last_row else 0
+    return ((last_row - first_row + 1) * (last_column - first_column + 1) if last_row else 0), uncalculated
 
 
 def read_workbook(data: bytes, kind: str, limits: ReadLimits) -> list[RawSheet]:
@@ -456,6 +526,7 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     a file whose child died has product None (the caller processes that failed outcome itself).
     """
     paths = [os.fspath(path) for path in paths]
+    sweep_scratch()
     results: list[ReadOutcome | None] = [None] * len(paths)
     waiting = list(reversed(range(len(paths))))
     running: dict[int, Child] = {}
@@ -493,14 +564,41 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     return [(outcome, product) for outcome, product, _ in results]
 
 
+def sweep_scratch(folder: str | None = None) -> int:
+    """Remove the scratch folders of reading processes that died (they may hold a copy of a district file)."""
+    swept = 0
+    try:
+        entries = list(os.scandir(folder or tempfile.gettempdir()))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = SCRATCH_NAME.fullmatch(entry.name)
+        if match and entry.is_dir(follow_symlinks=False) and not process_alive(int(match[1])):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            swept += 1
+    return swept
+
+
+def process_alive(pid: int) -> bool:
+    """True when a process with this id exists (ours or another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_child(index: int, paths: list[str], limits: ReadLimits, process=None) -> Child:
     global SCRATCH_DIRECTORY
-    scratch = tempfile.mkdtemp(prefix='readers-')
+    scratch = tempfile.mkdtemp(prefix=f'readers-{os.getpid()}-')
     read_end, write_end = os.pipe()
     try:
         fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer wake-ups for large results
     except (OSError, AttributeError):
         pass
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:  # out of processes or memory: a machine problem, not the file's, so it is raised
@@ -511,12 +609,24 @@ def start_child(index: int, paths: list[str], limits: ReadLimits, process=None) 
     if pid == 0:
         try:  # the child must never return into the caller's code, whatever happens
             os.close(read_end)
+            die_with_parent(parent)
             SCRATCH_DIRECTORY = scratch
             child_main(paths[index], limits, write_end, process, index)
         finally:
             os._exit(70)
     os.close(write_end)
     return Child(index, pid, read_end, time.monotonic() + limits.seconds, scratch)
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this child when the run dies, so a killed run leaves no parser behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the CPU limit below still bounds an orphan
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(70)
 
 
 def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, index: int = 0) -> NoReturn:
@@ -529,7 +639,14 @@ def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, ind
         limit = limits.memory_bytes if hard == resource.RLIM_INFINITY else min(limits.memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash on a hostile file leaves no core dump
-        os.environ['RUST_BACKTRACE'] = '0'  # calamine's allocation abort then logs one line, not a backtrace
+        cpu = max(1, math.ceil(limits.seconds) + 1)  # the parent's wall-time limit, enforced even on an orphan
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        os.environ['RUST_BACKTRACE'] = '0'
+        # A native parser's dying words (calamine: 'memory allocation of … bytes failed') are not the
+        # terminal's business: the outcome says what happened, in the issues table.
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 2)
+        os.close(quiet)
         outcome = read_file(path, limits)
         result = ChildResult(outcome)
         if process is not None:
@@ -548,6 +665,8 @@ def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, ind
     except BaseException:
         status = 70
     finally:
+        if SCRATCH_DIRECTORY:  # normally empty by now; removed here too in case the parent was killed
+            shutil.rmtree(SCRATCH_DIRECTORY, ignore_errors=True)
         os._exit(status)
 
 

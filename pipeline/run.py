@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import faults
 from pipeline import admin_roster, feedback, gsheets, history, inbox, ministry, outputs, readers, review_io, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
@@ -16,6 +17,7 @@ from pipeline.config import Config, load_config
 from pipeline.ingest import ingest
 from pipeline.report import WeekResult, build_week
 from pipeline.schema import PACKAGE_DIR, load_schema
+from pipeline.terminal import redact
 
 # The modules and files a stored reading of a file depends on: a change to any of them re-reads the inbox.
 INGEST_SOURCES = ("readers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
@@ -68,13 +70,14 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress) -
         for file, (outcome, product) in zip(chunk, pairs):
             # A child that died never processed its file: its failed outcome is ingested here.
             ingested.append(product if product is not None else ingest(file, outcome, schema, config, stamp))
+            faults.checkpoint("read")
         if len(todo) > step:
             progress(f"  อ่านแล้ว {len(ingested)}/{len(todo)} ไฟล์")
     return ingested
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(redact(message), file=sys.stderr, flush=True)  # form E problems quote the admin's phone
 
 
 def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,
@@ -86,6 +89,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
+    outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
     connection = store.connect(outputs_dir / "store.sqlite")
     try:
         store.create_tables(connection, schema)
@@ -120,6 +124,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
         result = replace(result, issues=finish(pd.concat(
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     dashboard = outputs.prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
+    faults.checkpoint("built")
     week_dir = outputs.write_week(result, outputs_dir, config, schema, dashboard)
     ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
     feedback.write_feedback(result, inputs, week_dir, config, schema)

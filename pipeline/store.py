@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
+from pipeline import faults
 from pipeline.issues import ISSUE_COLUMNS
 from pipeline.schema import Schema
 
@@ -147,7 +148,9 @@ def save_versions(connection: sqlite3.Connection, ingested: list, schema: Schema
         cursor.execute("BEGIN IMMEDIATE")
         try:
             for item in ingested:
+                faults.checkpoint("store_version")
                 _replace_version(cursor, item, schema)
+            faults.checkpoint("commit")
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")

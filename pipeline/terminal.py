@@ -1,6 +1,7 @@
 """The run's last words on the terminal: a per-district table, aligned for Thai text."""
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -9,6 +10,18 @@ from pipeline.report import WeekResult
 from pipeline.schema import load_schema
 
 COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+# Nine digits or more (dashes or spaces between them allowed) are an ID or a phone number.
+LONG_NUMBER = re.compile(r"\d(?:[ -]?\d){8,}")
+
+
+def redact(text: str) -> str:
+    """Text fit for a terminal or a log others read: IDs and phones keep only their first and last two digits."""
+    def mask(match: re.Match) -> str:
+        run = match.group()
+        digits = [index for index, character in enumerate(run) if character.isdigit()]
+        hidden = set(digits[2:-2])
+        return "".join("x" if index in hidden else character for index, character in enumerate(run))
+    return LONG_NUMBER.sub(mask, text)
 
 
 def display_width(text: str) -> int:

@@ -12,8 +12,9 @@ from pipeline.schema import Schema
 from pipeline.thaidates import thai_date, thai_datetime
 
 # District text must never become a formula, a link or a number in our workbooks.
+# in_memory: xlsxwriter otherwise writes each part to a temporary file in /tmp first, which a killed run leaves.
 SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-                "nan_inf_to_errors": True}
+                "nan_inf_to_errors": True, "in_memory": True}
 MAX_CELL_TEXT = 32_767
 HEADER_FILL = "#DDEBF7"
 _HEADING_ROWS = 3
