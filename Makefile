@@ -41,6 +41,10 @@ national: $(STAMP) ## merge provinces' report.json files (NATIONAL_INPUTS=DIR) i
 templates: $(STAMP) ## write the district submission templates into templates/
 	$(PY) -m pipeline templates --config $(CONFIG) --outputs templates
 
+BENCH_SIZES ?= province,large
+bench: $(STAMP) ## pipeline vs I/O floor vs a hand-written pandas script (BENCH_SIZES=province,large,nation)
+	$(PY) -m benchmarks.bench --sizes $(BENCH_SIZES) $(BENCH_FLAGS)
+
 bench-dedup: $(STAMP) ## measure fuzzy deduplication of people (precision/recall, time, memory); SIZES=10000,100000
 	$(PY) -m benchmarks.bench_dedup $(if $(SIZES),--sizes $(SIZES),)
 

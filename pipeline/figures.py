@@ -138,9 +138,7 @@ def _flags(dataset: str, table: pd.DataFrame, window: Window, config: Config) ->
 def _blocks_of(dataset: str, table: pd.DataFrame, districts: list[str], new: np.ndarray | None, window: Window,
                schema: Schema, config: Config) -> dict[str, dict]:
     """District code -> _block of the table's rows in that district (all districts, zeros where none)."""
-    district_of = table["district_code"].to_numpy(dtype=object)
-    place = {code: number for number, code in enumerate(districts)}
-    rows = np.array([place.get(code, -1) for code in district_of.tolist()], dtype=np.int64)
+    rows = pd.Index(districts, dtype=object).get_indexer(table["district_code"].to_numpy(dtype=object))
     inside = rows >= 0
     count = lambda mask: np.bincount(rows[inside & mask], minlength=len(districts))  # noqa: E731
     everything = np.ones(len(table), dtype=bool)
@@ -149,8 +147,12 @@ def _blocks_of(dataset: str, table: pd.DataFrame, districts: list[str], new: np.
     flags = {name: count(mask) for name, mask in _flags(dataset, table, window, config).items()}
     lists = {}
     for key, column, list_name in _LISTS[dataset]:
-        values = table[column]
-        lists[key] = {value: count((values == value).to_numpy(dtype=bool)) for value in schema.choice_values(list_name)}
+        closed = schema.choice_values(list_name)
+        value = pd.Index(closed, dtype=object).get_indexer(table[column].to_numpy(dtype=object))
+        known = inside & (value >= 0)  # a value outside the closed list is not counted (as value_counts().get)
+        per_value = np.bincount(rows[known] * len(closed) + value[known], minlength=len(districts) * len(closed))
+        per_value = per_value.reshape(len(districts), len(closed))
+        lists[key] = {name: per_value[:, number] for number, name in enumerate(closed)}
     blocks = {}
     for number, code in enumerate(districts):
         block = {"new": int(news[number])} if news is not None else {}
