@@ -1,41 +1,35 @@
-"""Feedback workbooks: per submitted file, a summary and a copy of the district's own sheets, problems marked in Thai."""
+"""Feedback workbooks: per submitted file, a summary and a copy of the district's own sheets, problems marked in Thai.
+
+This module plans what each workbook says (pure functions of the week); feedback_book renders it.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import re
-import unicodedata
-import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-import openpyxl
 import pandas as pd
 import yaml
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
 
+from pipeline import feedback_book
 from pipeline import inbox, readers
 from pipeline.config import Config
-from pipeline.outputs import atomic_path
+from pipeline.feedback_book import FILLS, WIDTHS, clean
+from pipeline.outputs import move_into_place, temporary_beside
 from pipeline.report import WeekResult
 from pipeline.schema import PACKAGE_DIR, Schema
 from pipeline.thaidates import thai_datetime
-from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL
 
-FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
 SUFFIX = ".feedback.xlsx"
 MAX_NAME_BYTES = 120
-MAX_COPY_CELLS = 300_000   # openpyxl copies ~5k cells a second, all in memory (config limits.feedback_max_cells)
+# xlsxwriter holds a workbook's cells in memory (~200 bytes each) in the child: config limits.feedback_max_cells
+MAX_COPY_CELLS = 3_000_000
 UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-UNSAFE_TITLE = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")
-WIDTHS = [26, 11, 16, 11, 11, 22, 72]   # summary columns A..G: counts use A-F, problem rows their reason in G
 HINTED = {"required_missing", "recommended_missing", "date_unreadable", "date_invalid", "phone_invalid",
           "phone_not_mobile", "id_check_digit", "id_length", "id_invalid_prefix", "id_scientific_notation",
           "id_invalid", "number_invalid", "number_not_whole", "district_unknown", "subdistrict_unknown"}
@@ -64,20 +58,13 @@ class Line:
     """One row of the summary sheet: cells, look, the target of its column-B link, merged column ranges.
 
     A cell followed by an empty one is not wrapped: it runs on over its empty neighbours. Body rows rely on that
-    instead of merging, because openpyxl takes quadratic time to merge thousands of ranges.
+    instead of merging, which keeps a summary of thousands of problems light to open.
     """
 
     cells: tuple = ()
     style: str = "body"
     link: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
-
-
-def clean(value) -> str:
-    """Text openpyxl accepts: control characters removed, NaN and NA empty."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def safe_name(text: str, tail: str = "") -> str:
@@ -216,9 +203,19 @@ def _duplicate_lines(duplicates: pd.DataFrame, titles: dict, first_columns: dict
     return lines
 
 
-def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config,
-                   schema: Schema) -> list[Path]:
-    """Write a feedback workbook for each file submitted this week (its newest version); return their paths."""
+@dataclass(frozen=True)
+class Job:
+    """One feedback workbook to write: the file version it answers, where it goes, why it has no copy (if so)."""
+
+    version_id: str
+    source_file: str
+    source: Path | None
+    target: Path
+    refusal: str | None
+
+
+def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config) -> list[Job]:
+    """A workbook for each file submitted this week (its newest version), and whether its copy can be made."""
     accounting = result.accounting.sort_values("submitted_at", kind="stable")
     newest = accounting.drop_duplicates("source_file", keep="last")
     folders = {row.source_file: safe_name(f"{row.district_folder} {config.districts.get(row.district_folder, '')}")
@@ -226,171 +223,95 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
     # The inbox as it is now: a copy is made only of the very version that was checked (same bytes, same time).
     files, _ = inbox.discover(inputs_dir, config, dt.datetime.now(tz=config.timezone))
     on_disk, present = {f.version_id: f.path for f in files}, {f.source_file for f in files}
-    names, written = feedback_names(folders), []
+    names, jobs = feedback_names(folders), []
     for head in newest.itertuples(index=False):
         source = on_disk.get(head.version_id)
         refusal = "unreadable" if isinstance(head.problem, str) and head.problem else None if source else \
             "changed" if head.source_file in present else "missing"
-        target = week_dir / "feedback" / folders[head.source_file] / names[head.source_file]
-        with atomic_path(target) as temporary:
-            _write_one(temporary, accounting[accounting["version_id"] == head.version_id], result, source, refusal,
-                       config, schema)
-        written.append(target)
+        jobs.append(Job(head.version_id, head.source_file, source,
+                        week_dir / "feedback" / folders[head.source_file] / names[head.source_file], refusal))
+    return jobs
+
+
+def parts_of(result: WeekResult, job: Job) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The file version's accounting rows, its problems and its repeated rows."""
+    version = result.accounting[result.accounting["version_id"] == job.version_id]
+    mine = result.issues["source_file"] == job.source_file
+    if "version_id" in result.issues:   # an earlier version of the file this week had its own problems
+        mine &= result.issues["version_id"].isna() | result.issues["version_id"].eq(job.version_id)
+    return version, result.issues[mine], result.duplicates[result.duplicates["version_id"] == job.version_id]
+
+
+def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config,
+                   schema: Schema) -> list[Path]:
+    """Write a feedback workbook for each file submitted this week (its newest version); return their paths.
+
+    Copies are made in limited child processes, two at a time: each reads the district's file again
+    with the same parser (it may be hostile) and writes its workbook; the files are moved into place
+    here, one by one, once all are written.
+    """
+    jobs = plan_jobs(result, inputs_dir, week_dir, config)
+    temporaries = {job.target: temporary_beside(job.target) for job in jobs}
+    try:
+        verdicts = _write_copies([job for job in jobs if job.refusal is None], temporaries, result, config, schema)
+        for job in jobs:
+            verdict = verdicts.get(job.target, job.refusal)
+            if verdict != "written":
+                _write_summary_only(temporaries[job.target], job, verdict, result, config, schema)
+            move_into_place(temporaries[job.target], job.target)
+    finally:
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+    written = [job.target for job in jobs]
     for stale in set((week_dir / "feedback").rglob(f"*{SUFFIX}")) - set(written):
         stale.unlink()   # a rerun of the week leaves exactly this run's workbooks
     return written
 
 
-def _write_one(path: Path, version: pd.DataFrame, result: WeekResult, source: Path | None, refusal: str | None,
-               config: Config, schema: Schema) -> None:
-    head = version.iloc[0]
-    mine = result.issues["source_file"] == head.source_file
-    if "version_id" in result.issues:   # an earlier version of the file this week had its own problems
-        mine &= result.issues["version_id"].isna() | result.issues["version_id"].eq(head.version_id)
-    issues, duplicates = result.issues[mine], result.duplicates[result.duplicates["version_id"] == head.version_id]
-    if refusal is None:
+def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config: Config,
+                  schema: Schema) -> dict[Path, str]:
+    """Write each marked copy in a child process; target -> 'written' or why only the summary can be given."""
+    limits = readers.limits_of(config.limits)
+    # The child inherits this process's address space (the whole week): the parser's allowance comes on top.
+    limits = replace(limits, memory_bytes=limits.memory_bytes + readers.address_space_bytes())
+    maximum = int(config.limits.get("feedback_max_cells", MAX_COPY_CELLS))
+
+    def process(index: int, outcome: readers.ReadOutcome) -> str:
         try:
-            book, titles, first_columns = _copy_of(source, config)
-            _apply_marks(book, plan_marks(issues, first_columns, schema, list(config.districts.values())), titles)
-            _save(path, book, summary_lines(version, issues, duplicates, titles, first_columns, config, schema, ""),
-                  config)
-            return
-        except Exception as error:   # a file we cannot copy still gets its summary
-            refusal = "too_large" if isinstance(error, MemoryError) or str(error) == "too_large" else "failed"
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    note = feedback_wording()["no_copy"].get(refusal, "")
-    _save(path, book, summary_lines(version, issues, duplicates, {}, {}, config, schema, note), config)
+            return _write_copy(temporaries[jobs[index].target], jobs[index], outcome, maximum, result, config, schema)
+        except MemoryError:
+            raise
+        except Exception:   # a file we cannot copy still gets its summary
+            return "failed"
+
+    pairs = readers.read_and_process([job.source for job in jobs], process, limits,
+                                     int(config.limits.get("workers", 2)))
+    return {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
+            for job, (outcome, product) in zip(jobs, pairs)}
 
 
-def _copy_of(source: Path, config: Config) -> tuple:
-    """The workbook as sent (xlsx/xlsm: styles, merges kept) or rebuilt from raw cells; sheet titles; first columns."""
-    outcome = readers.read_files([source], workers=1)[0]   # in a child process, as for every untrusted file
-    cells = sum(len(row) for sheet in outcome.sheets for row in sheet.rows)
-    if outcome.problem or cells > int(config.limits.get("feedback_max_cells", MAX_COPY_CELLS)):
-        raise ValueError(outcome.problem or "too_large")
+def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int, result: WeekResult,
+                config: Config, schema: Schema) -> str:
+    """The summary and the marked copy of one file (in the child that has just read it)."""
+    if outcome.problem:
+        return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
+    if sum(len(row) for sheet in outcome.sheets for row in sheet.rows) > maximum:
+        return "too_large"
+    summary_title = feedback_wording()["labels"]["summary_sheet"]
+    titles = feedback_book.unique_titles([sheet.name for sheet in outcome.sheets], [summary_title])
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
-    if outcome.kind in ("xlsx", "xlsm"):   # macros are not kept: the copy is a plain .xlsx
-        with warnings.catch_warnings():   # "extension not supported" notes about their file are not for the officer
-            warnings.simplefilter("ignore")
-            # Values, never live formulas (=WEBSERVICE(…), DDE), and no links to other workbooks or the web.
-            book = openpyxl.load_workbook(source, data_only=True, keep_links=False)
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if cell.hyperlink is not None:
-                        cell.hyperlink = None
-        return book, {title: title for title in book.sheetnames}, first_columns
-    book, titles = openpyxl.Workbook(), {}
-    book.remove(book.active)
-    for raw in outcome.sheets:
-        titles[raw.name] = _unique_title(raw.name, book.sheetnames)
-        _rebuild_sheet(book.create_sheet(titles[raw.name]), raw, config)
-    return book, titles, first_columns
+    version, issues, duplicates = parts_of(result, job)
+    marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
+    lines = summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "")
+    feedback_book.write_book(path, summary_title, lines, list(outcome.sheets), titles, marks,
+                    feedback_wording()["labels"]["author"], config)
+    return "written"
 
 
-def _unique_title(name: str, taken: list[str]) -> str:
-    base, number = UNSAFE_TITLE.sub("_", name).strip("'")[:31] or "Sheet", 1
-    title = base
-    while title.casefold() in {t.casefold() for t in taken}:
-        number += 1
-        title = f"{base[:26]} ({number})"
-    return title
-
-
-def _rebuild_sheet(sheet, raw: readers.RawSheet, config: Config) -> None:
-    """Raw cells at their original rows and column letters; district text always stays text."""
-    font, widths = Font(name=config.font, size=config.font_size), {}
-    for row_offset, values in enumerate(raw.rows):
-        for column_offset, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            cell = sheet.cell(raw.first_row + row_offset, raw.first_column + column_offset + 1)
-            keep = isinstance(value, (int, float)) or hasattr(value, "year")   # numbers and dates stay typed
-            cell.value, cell.font = value if keep else clean(value), font
-            if not keep:
-                cell.data_type = "s"   # '=…' from a district must not become a formula in our file
-            wanted = _text_width(clean(value)) * config.font_size / 11 + 2   # width unit: an 11-pt character
-            widths[cell.column] = max(widths.get(cell.column, 8), min(wanted, 50))
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.sheet_format.defaultRowHeight, sheet.sheet_format.customHeight = config.font_size * 1.6, True
-    sheet.sheet_state = "hidden" if raw.hidden else "visible"
-    _fit_page(sheet)
-
-
-def _apply_marks(book, marks: list[Mark], titles: dict[str, str]) -> None:
-    author = feedback_wording()["labels"]["author"]
-    for mark in sorted((m for m in marks if m.sheet in titles), key=lambda m: m.severity == "error"):
-        sheet = book[titles[mark.sheet]]
-        cell = sheet.cell(mark.row, mark.column)
-        if isinstance(cell, MergedCell):   # a merged range shows its top-left cell's fill and comment only
-            merged = next(r for r in sheet.merged_cells.ranges if cell.coordinate in r)
-            cell = sheet.cell(merged.min_row, merged.min_col)
-        cell.fill = PatternFill("solid", fgColor=FILLS[mark.severity])   # errors come last: red wins
-        text = "\n".join(mark.lines) if cell.comment is None else f"{cell.comment.text}\n—\n" + "\n".join(mark.lines)
-        lines = sum(math.ceil(max(_text_width(part), 1) / 40) for part in text.split("\n"))
-        cell.comment = Comment(text, author, height=min(22 * lines + 20, 600), width=380)
-
-
-def _text_width(text: str) -> int:
-    """Characters that take width: Thai vowels above and below and tone marks do not."""
-    return sum(1 for ch in text if unicodedata.category(ch) != "Mn")
-
-
-def _fit_page(sheet) -> None:
-    sheet.page_setup.orientation, sheet.page_setup.paperSize = "landscape", 9   # A4, one page wide
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-
-
-def _save(path: Path, book, lines: list[Line], config: Config) -> None:
-    """Put the summary first (report font, sized columns, rows tall enough for wrapped Thai) and save."""
-    sheet = book.create_sheet(_unique_title(feedback_wording()["labels"]["summary_sheet"], book.sheetnames), 0)
-    size = config.font_size
-    fonts = {style: Font(name=config.font, size=size + grow, bold=True) for style, grow in
-             [("title", 4), ("heading", 2), ("header", 0), ("total", 0), ("error", 0), ("warning", 0)]}
-    body, link_font = Font(name=config.font, size=size), Font(name=config.font, size=size, color="0563C1",
-                                                              underline="single")
-    alignments = {(wrap, centred): Alignment(wrap_text=wrap, vertical="top", horizontal="center" if centred else None)
-                  for wrap in (True, False) for centred in (True, False)}
-    fills = {"header": HEADER_FILL[1:], "total": TOTAL_FILL[1:], **FILLS}
-    for index, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for row, line in enumerate(lines, start=1):
-        for column, value in enumerate(line.cells, start=1):
-            cell = sheet.cell(row, column, value if isinstance(value, int) else clean(value))
-            cell.data_type = "n" if isinstance(value, int) else "s"   # file names and values come from districts
-            cell.font = fonts.get(line.style, body)
-            cell.alignment = alignments[(_wraps(line, column), isinstance(value, int) or line.style == "header")]
-            if line.style in fills:
-                cell.fill = PatternFill("solid", fgColor=fills[line.style])
-        if line.link:
-            sheet.cell(row, 2).hyperlink = Hyperlink(ref=f"B{row}", location=line.link)
-            sheet.cell(row, 2).font = link_font
-        for first, last in line.spans:
-            sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
-        sheet.row_dimensions[row].height = _row_height(line, size)
-    sheet.freeze_panes = "A2"
-    _fit_page(sheet)
-    for other in book.worksheets:
-        other.sheet_view.tabSelected = other is sheet   # one selected tab, or Excel opens the sheets grouped
-    book.active = 0
-    book.calculation.fullCalcOnLoad = True   # openpyxl drops cached formula results: the viewer recomputes them
-    book.save(path)
-
-
-def _wraps(line: Line, column: int) -> bool:
-    return line.style not in ("title", "heading") and not (column < len(line.cells) and line.cells[column] == "")
-
-
-def _row_height(line: Line, size: int) -> float:
-    """Points for the most-wrapped cell, 1.65 × the font size a line (room for Thai marks above and below)."""
-    widths = list(WIDTHS)
-    for first, last in line.spans:
-        widths[first - 1] = sum(WIDTHS[first - 1:last])
-    per_unit = 11 / size * 0.95   # characters a width unit holds at this size, a little pessimistic
-    count = max([1] + [sum(math.ceil(max(_text_width(part), 1) / (widths[i] * per_unit))
-                           for part in clean(value).split("\n"))
-                       for i, value in enumerate(line.cells) if _wraps(line, i + 1)])
-    return count * size * 1.65 + (size if line.style == "title" else 0)
+def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, config: Config,
+                        schema: Schema) -> None:
+    version, issues, duplicates = parts_of(result, job)
+    note = feedback_wording()["no_copy"].get(refusal, "")
+    lines = summary_lines(version, issues, duplicates, {}, {}, config, schema, note)
+    feedback_book.write_book(path, feedback_wording()["labels"]["summary_sheet"], lines, [], {}, [],
+                    feedback_wording()["labels"]["author"], config)

@@ -78,7 +78,8 @@ def entities(valid: pd.DataFrame, newest_by: str | None) -> pd.DataFrame:
         ordered = valid.assign(_newest=valid[newest_by].fillna("")).sort_values(
             ["_newest", *ORDER], kind="stable").drop(columns="_newest")
     newest = ordered.drop_duplicates("identity", keep="last").set_index("identity")
-    newest["first_submitted"] = valid.groupby("identity")["submitted_at"].min()
+    # sort=False: the minimum is aligned by identity below; sorting 10^5 distinct identities first only costs.
+    newest["first_submitted"] = valid.groupby("identity", sort=False)["submitted_at"].min()
     return newest.reset_index()
 
 

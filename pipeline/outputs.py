@@ -26,19 +26,30 @@ TEMPORARY_MARK = ".partial-"
 @contextmanager
 def atomic_path(target: Path):
     """A temporary path beside the target, moved over it only when writing finished."""
+    temporary = temporary_beside(target)
+    try:
+        yield temporary
+        move_into_place(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def temporary_beside(target: Path) -> Path:
+    """A new empty temporary file in the target's folder (swept by sweep_temporaries if left behind)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_MARK, suffix=target.suffix, dir=target.parent)
     os.close(handle)
-    try:
-        yield Path(temporary)
-        faults.checkpoint("written")
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, target)
-        faults.checkpoint("replaced")
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    return Path(temporary)
+
+
+def move_into_place(temporary: Path, target: Path) -> None:
+    """Make a finished temporary durable and replace the target with it in one step."""
+    faults.checkpoint("written")
+    with open(temporary, "rb") as written:
+        os.fsync(written.fileno())
+    os.replace(temporary, target)
+    faults.checkpoint("replaced")
 
 
 def sweep_temporaries(folder: Path) -> int:

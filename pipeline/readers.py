@@ -101,6 +101,17 @@ class ReadLimits:
     seconds: float = 120.0
 
 
+def limits_of(settings: dict) -> ReadLimits:
+    """Parser limits from the `limits:` section of config.yaml (defaults for what it leaves out)."""
+    return ReadLimits(
+        max_file_bytes=int(settings.get("max_file_megabytes", 50) * 1024**2),
+        max_cells=int(settings.get("max_cells", 20_000_000)),
+        max_rows_per_sheet=int(settings.get("max_rows_per_sheet", 1_100_000)),
+        memory_bytes=int(settings.get("parser_memory_megabytes", 4096) * 1024**2),
+        seconds=float(settings.get("parser_seconds", 120)),
+    )
+
+
 @dataclass(frozen=True)
 class RawSheet:
     name: str
@@ -108,6 +119,7 @@ class RawSheet:
     first_row: int
     first_column: int
     rows: list[list]
+    merged: tuple = ()   # ((first row, first column), (last row, last column)), 0-based, as calamine gives them
 
 
 @dataclass(frozen=True)
@@ -466,8 +478,16 @@ def read_sheets(workbook, limits: ReadLimits) -> list[RawSheet]:
         rows = sheet.to_python() if start else []
         first_row, first_column = (start[0] + 1, start[1]) if start else (1, 0)
         hidden = metadata.visible != python_calamine.SheetVisibleEnum.Visible
-        sheets.append(RawSheet(metadata.name, hidden, first_row, first_column, rows))
+        sheets.append(RawSheet(metadata.name, hidden, first_row, first_column, rows, merged_ranges(sheet)))
     return sheets
+
+
+def merged_ranges(sheet) -> tuple:
+    """The sheet's merged cell ranges (xlsx; other formats have none here)."""
+    try:
+        return tuple(tuple(map(tuple, pair)) for pair in sheet.merged_cell_ranges or ())
+    except (AttributeError, TypeError, ValueError):
+        return ()
 
 
 def read_delimited(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
@@ -562,6 +582,15 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
             for child in running.values():
                 stop_child(child)
     return [(outcome, product) for outcome, product, _ in results]
+
+
+def address_space_bytes() -> int:
+    """This process's virtual memory size: what a forked child inherits before it allocates anything."""
+    try:
+        with open('/proc/self/statm', 'rb') as handle:
+            return int(handle.read().split()[0]) * os.sysconf('SC_PAGE_SIZE')
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def sweep_scratch(folder: str | None = None) -> int:

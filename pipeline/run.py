@@ -36,14 +36,7 @@ def fingerprint(config: Config) -> str:
 
 def read_limits(config: Config) -> readers.ReadLimits:
     """Parser limits from config.yaml."""
-    limits = config.limits
-    return readers.ReadLimits(
-        max_file_bytes=int(limits.get("max_file_megabytes", 50) * 1024**2),
-        max_cells=int(limits.get("max_cells", 20_000_000)),
-        max_rows_per_sheet=int(limits.get("max_rows_per_sheet", 1_100_000)),
-        memory_bytes=int(limits.get("parser_memory_megabytes", 4096) * 1024**2),
-        seconds=float(limits.get("parser_seconds", 120)),
-    )
+    return readers.limits_of(config.limits)
 
 
 @dataclass(frozen=True)

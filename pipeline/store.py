@@ -6,6 +6,7 @@ of a past week then reproduces its report exactly, and weeks can be run in any o
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -166,9 +167,23 @@ def _replace_version(cursor: sqlite3.Cursor, item, schema: Schema) -> None:
     _insert(cursor, "sheets", item.sheets.reindex(columns=SHEET_COLUMNS))
     _insert(cursor, "issues", item.issues.assign(version_id=version_id).reindex(columns=["version_id", *ISSUE_COLUMNS]))
     for dataset, records in item.records.items():
-        columns = [*RECORD_META[1:], *schema.datasets[dataset].keys]
-        cursor.execute("INSERT INTO record_sets VALUES (?, ?, ?)",
-                       (version_id, dataset, records_payload(records, columns)))
+        payload = records if isinstance(records, str) else records_payload(records, _record_columns(dataset, schema))
+        cursor.execute("INSERT INTO record_sets VALUES (?, ?, ?)", (version_id, dataset, payload))
+
+
+def _record_columns(dataset: str, schema: Schema) -> list[str]:
+    return [*RECORD_META[1:], *schema.datasets[dataset].keys]
+
+
+def pack(item, schema: Schema):
+    """The same ingested version with its record sets already as the JSON text the store keeps.
+
+    Meant for the parsing child (both cores): the parent then unpickles a string instead of record
+    frames and does not serialise them again in save_versions, which accepts packed and unpacked items.
+    """
+    return dataclasses.replace(item, records={
+        dataset: records if isinstance(records, str) else records_payload(records, _record_columns(dataset, schema))
+        for dataset, records in item.records.items()})
 
 
 def _insert(cursor: sqlite3.Cursor, table: str, frame: pd.DataFrame) -> None:

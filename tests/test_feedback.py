@@ -244,7 +244,7 @@ def test_xlsx_copy_keeps_their_sheets_and_layout(week):
     assert [s.sheet_state for s in book.worksheets] == ["visible", "visible", "visible", "hidden"]
     assert book["อาสาสมัคร"]["A1"].value == "แบบรายงานอาสาสมัครข้อมูล อำเภอเมืองแพร่"
     assert book["อาสาสมัคร"]["E9"].value == "054-511-111"
-    assert [s.sheet_view.tabSelected for s in book.worksheets] == [True, False, False, False]
+    assert [bool(s.sheet_view.tabSelected) for s in book.worksheets] == [True, False, False, False]
     assert book.worksheets[0].freeze_panes == "A2"
 
 

@@ -1,0 +1,252 @@
+"""Rendering a feedback workbook with xlsxwriter: the summary sheet, then the district's sheets rebuilt from raw cells.
+
+The copy keeps what the district typed where they typed it (sheet names and order, hidden sheets, merged
+ranges, values with their types) and marks the problem cells; their own fonts and colours are not kept.
+Runs in a limited child process next to the parser (see feedback.write_feedback), so it never sees a
+file the reader did not accept and uses both cores.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.readers import RawSheet
+from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
+
+FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
+WIDTHS = [26, 11, 16, 11, 11, 22, 72]   # summary columns A..G: counts use A-F, problem rows their reason in G
+GROW = {"title": 4, "heading": 2, "header": 0, "total": 0, "error": 0, "warning": 0}   # bold, points larger
+LINK_COLOUR = "#0563C1"
+WIDTH_SAMPLE_ROWS = 300   # column widths are judged from the first rows: a width is a hint, not a measure
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Thai vowels above and below and tone marks take no width of their own.
+ZERO_WIDTH = dict.fromkeys([0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)])
+RESERVED_TITLES = {"history"}   # Excel keeps this sheet name for itself
+
+
+def clean(value) -> str:
+    """Text a workbook accepts: control characters removed, None and NaN empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return ILLEGAL_CHARACTERS.sub("", text) if ILLEGAL_CHARACTERS.search(text) else text
+
+
+def text_width(text: str) -> int:
+    """Characters that take width on screen (Thai marks above and below do not)."""
+    return len(text.translate(ZERO_WIDTH))
+
+
+def unique_titles(names: Iterable[str], taken: Iterable[str]) -> dict[str, str]:
+    """A valid, distinct sheet title for each name, none equal (ignoring case) to those already taken."""
+    used = {title.casefold() for title in taken} | RESERVED_TITLES
+    titles = {}
+    for name in names:
+        base = re.sub(r"[\x00-\x1f\x7f\[\]:*?/\\]", "_", name).strip("'")[:31] or "Sheet"
+        title, number = base, 1
+        while title.casefold() in used:
+            number += 1
+            title = f"{base[:26]} ({number})"
+        used.add(title.casefold())
+        titles[name] = title
+    return titles
+
+
+def write_book(path: Path, summary_title: str, lines: list, sheets: list[RawSheet], titles: dict[str, str],
+               marks: list, author: str, config) -> None:
+    """Write the summary sheet (first, selected) and, when given, the marked copies of the district's sheets."""
+    book = new_workbook(path, config)
+    summary = book.add_worksheet(summary_title)
+    for raw in sheets:
+        sheet = book.add_worksheet(titles[raw.name])
+        _copy_sheet(book, sheet, raw, [mark for mark in marks if mark.sheet == raw.name], author, config)
+    _write_summary(book, summary, lines, config)
+    summary.activate()
+    book.close()
+
+
+# ---------------------------------------------------------------- the district's sheets
+
+def _value_formats(book, config) -> dict:
+    return {"date": fmt(book, config, num_format="dd/mm/yyyy"), "datetime": fmt(book, config, num_format="dd/mm/yyyy hh:mm"),
+            "time": fmt(book, config, num_format="hh:mm"), "duration": fmt(book, config, num_format="[h]:mm")}
+
+
+def _write_value(sheet, row: int, column: int, value, formats: dict, cell_format=None) -> None:
+    """One raw cell, typed as it came: text stays text (never a formula), numbers and dates stay typed."""
+    kind = type(value)
+    if kind is str:
+        sheet.write_string(row, column, clean(value), cell_format)
+    elif kind is int or kind is float:
+        sheet.write_number(row, column, value, cell_format)
+    elif kind is bool:
+        sheet.write_boolean(row, column, value, cell_format)
+    elif isinstance(value, dt.datetime):
+        plain = value.replace(tzinfo=None)
+        sheet.write_datetime(row, column, plain, cell_format or formats["date" if plain.time() == dt.time() else "datetime"])
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, column, value, cell_format or formats["date"])
+    elif isinstance(value, dt.time):
+        sheet.write_datetime(row, column, value.replace(tzinfo=None), cell_format or formats["time"])
+    elif isinstance(value, dt.timedelta):
+        sheet.write_number(row, column, value.total_seconds() / 86400, cell_format or formats["duration"])
+    elif value is not None:
+        sheet.write_string(row, column, clean(value), cell_format)
+
+
+def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) -> None:
+    formats, top, left = _value_formats(book, config), raw.first_row - 1, raw.first_column
+    for row, values in enumerate(raw.rows, start=top):
+        for column, value in enumerate(values, start=left):
+            if value is not None and value != "":
+                _write_value(sheet, row, column, value, formats)
+    merged = _merged_cells(raw)
+    shown = _shown_marks(marks, merged)
+    fills: dict = {}
+    for area in dict.fromkeys(merged.values()):   # each range once, filled when its top-left cell is marked
+        severity = shown.get(area[:2], (None,))[0]
+        sheet.merge_range(*area, "", _fill(book, config, fills, severity, _value_at(raw, *area[:2])) if severity else None)
+        _write_value(sheet, *area[:2], _value_at(raw, *area[:2]), formats)
+    for (row, column), (severity, lines) in shown.items():
+        value = _value_at(raw, row, column)
+        cell_format = _fill(book, config, fills, severity, value)
+        if value is None or value == "":
+            sheet.write_blank(row, column, None, cell_format)
+        else:
+            _write_value(sheet, row, column, value, formats, cell_format)
+        text = "\n".join(lines)
+        height = sum(math.ceil(max(text_width(part), 1) / 40) for part in text.split("\n"))
+        sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": min(22 * height + 20, 600)})
+    for column, width in _column_widths(raw, config.font_size).items():
+        sheet.set_column(column, column, width)
+    sheet.set_default_row(config.font_size * 1.6)
+    if raw.hidden:
+        sheet.hide()
+    _fit_page(sheet)
+
+
+def _value_at(raw: RawSheet, row: int, column: int):
+    """The raw value at a 0-based cell of the sheet (None outside what was read)."""
+    row_offset, column_offset = row - (raw.first_row - 1), column - raw.first_column
+    if 0 <= row_offset < len(raw.rows) and 0 <= column_offset < len(raw.rows[row_offset]):
+        return raw.rows[row_offset][column_offset]
+    return None
+
+
+def _merged_cells(raw: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """Each cell of a range the district merged -> its range (single cells and overlaps left out)."""
+    covered: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for (first_row, first_column), (last_row, last_column) in raw.merged:
+        cells = [(r, c) for r in range(first_row, last_row + 1) for c in range(first_column, last_column + 1)]
+        if len(cells) > 1 and not any(cell in covered for cell in cells):   # Excel refuses overlapping ranges
+            covered.update(dict.fromkeys(cells, (first_row, first_column, last_row, last_column)))
+    return covered
+
+
+def _shown_marks(marks: list, merged: dict) -> dict[tuple[int, int], tuple[str, list[str]]]:
+    """The cell showing each mark (a merged range shows its top-left cell's) -> worst severity, every reason."""
+    shown: dict[tuple[int, int], tuple[str, list[str]]] = {}
+    for mark in marks:
+        place = (mark.row - 1, mark.column - 1)
+        place = merged[place][:2] if place in merged else place
+        severity, lines = shown.get(place, ("warning", []))
+        shown[place] = ("error" if "error" in (severity, mark.severity) else "warning",
+                        lines + (["—"] if lines else []) + list(mark.lines))
+    return shown
+
+
+def _fill(book, config, fills: dict, severity: str, value):
+    """The red or amber format of a marked cell, with the number format its value needs."""
+    number_format = _number_format(value)
+    if (severity, number_format) not in fills:
+        fills[(severity, number_format)] = fmt(book, config, pattern=1, bg_color="#" + FILLS[severity],
+                                               **({"num_format": number_format} if number_format else {}))
+    return fills[(severity, number_format)]
+
+
+def _number_format(value) -> str | None:
+    if isinstance(value, dt.datetime):
+        return "dd/mm/yyyy" if value.time() == dt.time() else "dd/mm/yyyy hh:mm"
+    if isinstance(value, dt.date):
+        return "dd/mm/yyyy"
+    if isinstance(value, dt.time):
+        return "hh:mm"
+    if isinstance(value, dt.timedelta):
+        return "[h]:mm"
+    return None
+
+
+def _column_widths(raw: RawSheet, size: int) -> dict[int, float]:
+    widths: dict[int, float] = {}
+    for values in raw.rows[:WIDTH_SAMPLE_ROWS]:
+        for offset, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            wanted = text_width(clean(value)) * size / 11 + 2   # width unit: an 11-pt character
+            column = raw.first_column + offset
+            widths[column] = max(widths.get(column, 8), min(wanted, 50))
+    return widths
+
+
+def _fit_page(sheet) -> None:
+    sheet.set_landscape()
+    sheet.set_paper(9)   # A4, one page wide
+    sheet.fit_to_pages(1, 0)
+
+
+# ---------------------------------------------------------------- the summary sheet
+
+def _write_summary(book, sheet, lines: list, config) -> None:
+    """The summary in the report font: sized columns, rows tall enough for wrapped Thai, links to the cells."""
+    size = config.font_size
+    fills = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}
+    for index, width in enumerate(WIDTHS):
+        sheet.set_column(index, index, width)
+    for row, line in enumerate(lines):
+        spans = {first - 1: last - 1 for first, last in line.spans}
+        inside = {c for first, last in spans.items() for c in range(first + 1, last + 1)}
+        for column, value in enumerate(line.cells):
+            if column in inside:
+                continue
+            properties = {"text_wrap": _wraps(line, column + 1)}
+            if line.style in GROW:
+                properties.update(bold=True, font_size=size + GROW[line.style])
+            if isinstance(value, int) or line.style == "header":
+                properties["align"] = "center"
+            if line.style in fills:
+                properties.update(pattern=1, bg_color=fills[line.style])
+            linked = bool(line.link) and column == 1
+            if linked:
+                properties.update(font_color=LINK_COLOUR, underline=1)
+            cell_format = fmt(book, config, **properties)
+            if column in spans:
+                sheet.merge_range(row, column, row, spans[column], "", cell_format)
+            if linked:
+                sheet.write_url(row, column, f"internal:{line.link}", cell_format, string=clean(value))
+            elif isinstance(value, int):
+                sheet.write_number(row, column, value, cell_format)
+            elif value != "" or column in spans or line.style in fills:
+                sheet.write_string(row, column, clean(value), cell_format)
+        sheet.set_row(row, _row_height(line, size))
+    sheet.freeze_panes(1, 0)
+    _fit_page(sheet)
+
+
+def _wraps(line, column: int) -> bool:
+    """A cell followed by an empty one runs on over it instead of wrapping (titles and headings never wrap)."""
+    return line.style not in ("title", "heading") and not (column < len(line.cells) and line.cells[column] == "")
+
+
+def _row_height(line, size: int) -> float:
+    """Points for the most-wrapped cell, 1.65 × the font size a line (room for Thai marks above and below)."""
+    widths = list(WIDTHS)
+    for first, last in line.spans:
+        widths[first - 1] = sum(WIDTHS[first - 1:last])
+    per_unit = 11 / size * 0.95   # characters a width unit holds at this size, a little pessimistic
+    count = max([1] + [sum(math.ceil(max(text_width(part), 1) / (widths[i] * per_unit))
+                           for part in clean(value).split("\n"))
+                       for i, value in enumerate(line.cells) if _wraps(line, i + 1)])
+    return count * size * 1.65 + (size if line.style == "title" else 0)
