@@ -243,17 +243,20 @@ def parts_of(result: WeekResult, job: Job) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 
 def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config,
-                   schema: Schema) -> list[Path]:
+                   schema: Schema, meanwhile=None, handoff: Path | None = None) -> list[Path]:
     """Write a feedback workbook for each file submitted this week (its newest version); return their paths.
 
     Copies are made in limited child processes, two at a time: each reads the district's file again
     with the same parser (it may be hostile) and writes its workbook; the files are moved into place
-    here, one by one, once all are written.
+    here, one by one, once all are written. `meanwhile` (the week's other outputs) runs in this
+    process while the first copies are being made. `handoff` holds the cells this run already parsed
+    (readers.save_handoff): a file found there is not parsed again.
     """
     jobs = plan_jobs(result, inputs_dir, week_dir, config)
     temporaries = {job.target: temporary_beside(job.target) for job in jobs}
     try:
-        verdicts = _write_copies([job for job in jobs if job.refusal is None], temporaries, result, config, schema)
+        verdicts = _write_copies([job for job in jobs if job.refusal is None], temporaries, result, config, schema,
+                                 meanwhile, handoff)
         for job in jobs:
             verdict = verdicts.get(job.target, job.refusal)
             if verdict != "written":
@@ -269,7 +272,7 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
 
 
 def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config: Config,
-                  schema: Schema) -> dict[Path, str]:
+                  schema: Schema, meanwhile=None, handoff: Path | None = None) -> dict[Path, str]:
     """Write each marked copy in a child process; target -> 'written' or why only the summary can be given."""
     limits = readers.limits_of(config.limits)
     # The child inherits this process's address space (the whole week): the parser's allowance comes on top.
@@ -284,8 +287,12 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
         except Exception:   # a file we cannot copy still gets its summary
             return "failed"
 
-    pairs = readers.read_and_process([job.source for job in jobs], process, limits,
-                                     int(config.limits.get("workers", 2)))
+    def parsed(job: Job) -> Path:
+        kept = handoff / f"{job.version_id}{readers.HANDOFF_SUFFIX}" if handoff else None
+        return kept if kept and kept.exists() else job.source
+
+    pairs = readers.read_and_process([parsed(job) for job in jobs], process, limits,
+                                     int(config.limits.get("workers", 2)), meanwhile, readers.read_handoff)
     return {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
             for job, (outcome, product) in zip(jobs, pairs)}
 

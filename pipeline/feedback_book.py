@@ -20,7 +20,7 @@ FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which b
 WIDTHS = [26, 11, 16, 11, 11, 22, 72]   # summary columns A..G: counts use A-F, problem rows their reason in G
 GROW = {"title": 4, "heading": 2, "header": 0, "total": 0, "error": 0, "warning": 0}   # bold, points larger
 LINK_COLOUR = "#0563C1"
-WIDTH_SAMPLE_ROWS = 300   # column widths are judged from the first rows: a width is a hint, not a measure
+WIDTH_SAMPLE_ROWS = 100   # column widths are judged from the first rows: a width is a hint, not a measure
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Thai vowels above and below and tone marks take no width of their own.
 ZERO_WIDTH = dict.fromkeys([0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)])

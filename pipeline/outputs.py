@@ -117,9 +117,12 @@ def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: p
 
 def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
                dashboard: Dashboard | None = None) -> Path:
-    """Write every output of the week under outputs/<week>/ and return that folder."""
+    """Write every output of the week under outputs/<week>/ and return that folder.
+
+    Half-written files of a killed run are swept by the caller before the run writes anything: this may
+    run while the feedback workbooks are being written beside it.
+    """
     week_dir = outputs_dir / result.report["week"]
-    sweep_temporaries(week_dir)
     dashboard = dashboard or Dashboard.of_week_only(result)
     report_text = report_json_text(result.report)
     with atomic_path(week_dir / "report.json") as path:

@@ -538,25 +538,35 @@ class ChildResult:
     error: str | None = None   # a traceback: our own bug while processing, raised in the parent
 
 
-def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), workers: int = 2) -> list[tuple]:
+def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), workers: int = 2,
+                     meanwhile=None, reader=None) -> list[tuple]:
     """Read each file in a limited child and, if given, run process(index, outcome) there too.
 
     Processing in the child uses both cores for the costly work after parsing and sends back only
     its (smaller) product instead of every raw cell. Returns (outcome, product) pairs in path order;
     a file whose child died has product None (the caller processes that failed outcome itself).
+    `meanwhile`, if given, is called once in this process as soon as the first children are started
+    (work for the parent while they run; their results wait in their pipes). `reader(path, limits)`
+    replaces read_file (read_handoff: cells this run has already parsed).
     """
     paths = [os.fspath(path) for path in paths]
     sweep_scratch()
     results: list[ReadOutcome | None] = [None] * len(paths)
-    waiting = list(reversed(range(len(paths))))
+    # Largest files first (popped from the end): the two workers then finish close together.
+    waiting = sorted(range(len(paths)), key=lambda index: (file_size(paths[index]), -index))
     running: dict[int, Child] = {}
     with selectors.DefaultSelector() as selector:
         try:
             while waiting or running:
                 while waiting and len(running) < max(1, workers):
-                    child = start_child(waiting.pop(), paths, limits, process)
+                    child = start_child(waiting.pop(), paths, limits, process, reader)
                     running[child.descriptor] = child
                     selector.register(child.descriptor, selectors.EVENT_READ)
+                if meanwhile is not None:
+                    meanwhile, task, started = None, meanwhile, time.monotonic()
+                    task()
+                    for child in running.values():   # time spent here is not theirs: results wait in the pipes
+                        child.deadline += time.monotonic() - started
                 timeout = min(child.deadline for child in running.values()) - time.monotonic()
                 # Read results while children are still writing them: a child blocked on a full pipe
                 # would otherwise never exit (the join-before-read deadlock).
@@ -581,7 +591,36 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
         finally:
             for child in running.values():
                 stop_child(child)
+    if meanwhile is not None:   # nothing to read
+        meanwhile()
     return [(outcome, product) for outcome, product, _ in results]
+
+
+HANDOFF_SUFFIX = '.cells.pickle'
+
+
+def save_handoff(outcome: ReadOutcome, path: Path) -> None:
+    """Keep a parsed file's cells for a later step of the same run (the feedback copy), so it is not parsed twice."""
+    temporary = path.with_name(path.name + '.partial')
+    with open(temporary, 'wb') as handle:
+        pickle.dump(outcome, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def read_handoff(path: str, limits: ReadLimits = ReadLimits()) -> ReadOutcome:
+    """The cells save_handoff kept (our own file, written by this run); any other path is read as usual."""
+    if not path.endswith(HANDOFF_SUFFIX):
+        return read_file(path, limits)
+    with open(path, 'rb') as handle:
+        return pickle.load(handle)
+
+
+def file_size(path: str) -> int:
+    """Bytes of a file (0 when it cannot be seen)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def address_space_bytes() -> int:
@@ -619,7 +658,7 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def start_child(index: int, paths: list[str], limits: ReadLimits, process=None) -> Child:
+def start_child(index: int, paths: list[str], limits: ReadLimits, process=None, reader=None) -> Child:
     global SCRATCH_DIRECTORY
     scratch = tempfile.mkdtemp(prefix=f'readers-{os.getpid()}-')
     read_end, write_end = os.pipe()
@@ -640,7 +679,7 @@ def start_child(index: int, paths: list[str], limits: ReadLimits, process=None) 
             os.close(read_end)
             die_with_parent(parent)
             SCRATCH_DIRECTORY = scratch
-            child_main(paths[index], limits, write_end, process, index)
+            child_main(paths[index], limits, write_end, process, index, reader)
         finally:
             os._exit(70)
     os.close(write_end)
@@ -658,7 +697,8 @@ def die_with_parent(parent: int) -> None:
         os._exit(70)
 
 
-def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, index: int = 0) -> NoReturn:
+def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, index: int = 0,
+               reader=None) -> NoReturn:
     """Parse one file under RLIMIT_AS and stream the pickled outcome; always ends in os._exit."""
     status = 70
     try:
@@ -676,7 +716,7 @@ def child_main(path: str, limits: ReadLimits, descriptor: int, process=None, ind
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 2)
         os.close(quiet)
-        outcome = read_file(path, limits)
+        outcome = (reader or read_file)(path, limits)
         result = ChildResult(outcome)
         if process is not None:
             try:

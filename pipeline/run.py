@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import faults
-from pipeline import admin_roster, feedback, gsheets, history, inbox, ministry, outputs, readers, review_io, store, weeks
+from pipeline import admin_roster, feedback, history, inbox, ministry, outputs, readers, review_io, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -18,6 +19,8 @@ from pipeline.ingest import ingest
 from pipeline.report import WeekResult, build_week
 from pipeline.schema import PACKAGE_DIR, load_schema
 from pipeline.terminal import redact
+
+HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
 # The modules and files a stored reading of a file depends on: a change to any of them re-reads the inbox.
 INGEST_SOURCES = ("readers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
@@ -48,13 +51,19 @@ class RunResult:
     notices: tuple[str, ...] = ()   # sign-off and jump-check lines, printed after the summary
 
 
-def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress) -> list:
-    """Parse and ingest new file versions in worker processes (both cores), with progress on long runs."""
+def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path) -> list:
+    """Parse and ingest new file versions in worker processes (both cores), with progress on long runs.
+
+    Each parsed file's cells are also left in `handoff` for its feedback copy later in the run.
+    """
     workers = int(config.limits.get("workers", 2))
     step = max(workers * 4, len(todo) // 20)
 
     def process(index: int, outcome):
-        return ingest(chunk[index], outcome, schema, config, stamp)
+        product = ingest(chunk[index], outcome, schema, config, stamp)
+        if not outcome.problem:
+            readers.save_handoff(outcome, handoff / f"{chunk[index].version_id}{readers.HANDOFF_SUFFIX}")
+        return product
 
     ingested = []
     for start in range(0, len(todo), step):
@@ -77,27 +86,45 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
                now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None) -> RunResult:
     """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google)."""
     config = load_config(config_path)
-    sheet_settings = gsheets.parse_settings(config.google_sheets, Path(config_path).parent, config.districts)
+    sheet_settings = None
+    if config.google_sheets:   # imported only when used: gspread and google-auth take ~0.7 s to load
+        from pipeline import gsheets
+        sheet_settings = gsheets.parse_settings(config.google_sheets, Path(config_path).parent, config.districts)
     ministry_settings = ministry.load_ministry(config_path)
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
     outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
+    handoff = outputs_dir / HANDOFF
+    shutil.rmtree(handoff, ignore_errors=True)   # parsed cells a killed run left behind
+    handoff.mkdir(parents=True)
+    try:
+        return _run(config, sheet_settings, ministry_settings, schema, week, now, inputs, outputs_dir, handoff,
+                    progress, sheets_adapter)
+    finally:
+        shutil.rmtree(handoff, ignore_errors=True)
+
+
+def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: dt.datetime, inputs: Path,
+         outputs_dir: Path, handoff: Path, progress, sheets_adapter) -> RunResult:
     connection = store.connect(outputs_dir / "store.sqlite")
     try:
         store.create_tables(connection, schema)
         files, notes = inbox.discover(inputs, config, now)
         # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
-        sheets, sheet_notes = gsheets.fetch_district_sheets(
-            sheet_settings, outputs_dir / week.isoformat(), now, cutoff=weeks.cutoff_of(week, config),
-            adapter=sheets_adapter)
-        notes += sheet_notes
+        sheets = []
+        if sheet_settings is not None:
+            from pipeline import gsheets
+            sheets, sheet_notes = gsheets.fetch_district_sheets(
+                sheet_settings, outputs_dir / week.isoformat(), now, cutoff=weeks.cutoff_of(week, config),
+                adapter=sheets_adapter)
+            notes += sheet_notes
         stamp = fingerprint(config)
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
-        ingested = _read_and_ingest(todo, config, schema, stamp, progress)
+        ingested = _read_and_ingest(todo, config, schema, stamp, progress, handoff)
         # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
         ingested += [ingest(sheet, sheet.read(), schema, config, stamp)
                      for sheet in sheets if known.get(sheet.version_id) != stamp]
@@ -118,9 +145,14 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     dashboard = outputs.prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
     faults.checkpoint("built")
-    week_dir = outputs.write_week(result, outputs_dir, config, schema, dashboard)
-    ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
-    feedback.write_feedback(result, inputs, week_dir, config, schema)
+    week_dir = outputs_dir / week.isoformat()
+
+    def write_reports() -> None:
+        outputs.write_week(result, outputs_dir, config, schema, dashboard)
+        ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
+
+    # The reports are written here while the feedback copies are made in child processes (both cores busy).
+    feedback.write_feedback(result, inputs, week_dir, config, schema, meanwhile=write_reports, handoff=handoff)
     with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
         review_io.write_review_workbook(path, result.review, result.report, config)
     return RunResult(week_dir, result, dashboard.notices)
