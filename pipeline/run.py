@@ -63,7 +63,7 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
         product = ingest(chunk[index], outcome, schema, config, stamp)
         if not outcome.problem:
             readers.save_handoff(outcome, handoff / f"{chunk[index].version_id}{readers.HANDOFF_SUFFIX}")
-        return product
+        return store.pack(product, schema)   # records as the store's JSON, made here on the second core
 
     ingested = []
     for start in range(0, len(todo), step):
