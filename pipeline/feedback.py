@@ -246,11 +246,11 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
                    schema: Schema, meanwhile=None, handoff: Path | None = None) -> list[Path]:
     """Write a feedback workbook for each file submitted this week (its newest version); return their paths.
 
-    Copies are made in limited child processes, two at a time: each reads the district's file again
-    with the same parser (it may be hostile) and writes its workbook; the files are moved into place
+    Copies are made in limited child processes, two at a time: each takes the cells this run already
+    parsed from `handoff` (readers.save_handoff), or parses the file again with the same limits (on a
+    rerun, when the store already held it), and writes its workbook; the files are moved into place
     here, one by one, once all are written. `meanwhile` (the week's other outputs) runs in this
-    process while the first copies are being made. `handoff` holds the cells this run already parsed
-    (readers.save_handoff): a file found there is not parsed again.
+    process while the copies are being made.
     """
     jobs = plan_jobs(result, inputs_dir, week_dir, config)
     temporaries = {job.target: temporary_beside(job.target) for job in jobs}
@@ -311,7 +311,7 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
     marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
     lines = summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "")
     feedback_book.write_book(path, summary_title, lines, list(outcome.sheets), titles, marks,
-                    feedback_wording()["labels"]["author"], config)
+                             feedback_wording()["labels"]["author"], config)
     return "written"
 
 

@@ -84,6 +84,8 @@ def _write_value(sheet, row: int, column: int, value, formats: dict, cell_format
         sheet.write_number(row, column, value, cell_format)
     elif kind is bool:
         sheet.write_boolean(row, column, value, cell_format)
+    elif isinstance(value, dt.date) and value.year < 1900:   # before Excel's calendar: shown as written
+        sheet.write_string(row, column, f"{value.day:02d}/{value.month:02d}/{value.year:04d}", cell_format)
     elif isinstance(value, dt.datetime):
         plain = value.replace(tzinfo=None)
         sheet.write_datetime(row, column, plain, cell_format or formats["date" if plain.time() == dt.time() else "datetime"])

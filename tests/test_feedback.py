@@ -13,8 +13,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from pipeline.feedback import FILLS, MAX_NAME_BYTES, SUFFIX, feedback_names, feedback_wording, format_hint, \
-    kind_of, safe_name, write_feedback
-from pipeline.readers import read_file
+    kind_of, plan_jobs, safe_name, write_feedback
+from pipeline.feedback_book import clean
+from pipeline.readers import HANDOFF_SUFFIX, read_file, save_handoff
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
 from tests.conftest import PROJECT, bangkok
@@ -137,6 +138,7 @@ def test_one_workbook_per_submitted_file(week, config):
     assert by_source["5401 เมืองแพร่/รายงาน.xlsx"].name == "รายงาน.feedback.xlsx"
     assert by_source["5407/a/รายงาน.xlsx"] != by_source["5407/b/รายงาน.xlsx"]   # same stem, two sub-folders
     assert not list((run.week_dir / "feedback").rglob(".partial-*"))
+    assert not (root / "out" / ".parsed").exists()   # the cells handed to the copies are gone with the run
 
 
 def test_marked_cells_are_exactly_the_problem_cells(week):
@@ -299,3 +301,38 @@ def test_files_too_big_to_copy_get_the_summary_with_a_note(week, tmp_path, confi
     book = openpyxl.load_workbook(tmp_path / "feedback" / "5401 เมืองแพร่" / f"รายงาน{SUFFIX}")
     assert book.sheetnames == ["สรุป"] and book["สรุป"]["B6"].value == feedback_wording()["no_copy"]["too_large"]
     assert not any(cell.hyperlink for row in book["สรุป"].iter_rows() for cell in row)
+
+
+def cells_of(sheet) -> dict[tuple[int, int], object]:
+    """(Excel row, column number) -> value of every non-empty cell, text as a workbook can hold it."""
+    return {(sheet.first_row + r, sheet.first_column + c + 1): clean(value) if isinstance(value, str) else value
+            for r, row in enumerate(sheet.rows) for c, value in enumerate(row) if value not in (None, "")}
+
+
+def test_copy_holds_every_value_at_its_own_cell(week):
+    root, run, _, _, by_source = week
+    for source in readable_sources(run):
+        copied = {sheet.name: sheet for sheet in read_file(by_source[source]).sheets}
+        original = read_file(root / "inbox" / source).sheets
+        assert [sheet.name for sheet in original] == list(copied)[1:], source   # the summary first, then theirs
+        for sheet in original:
+            assert cells_of(copied[sheet.name]) == cells_of(sheet), (source, sheet.name)
+            assert copied[sheet.name].hidden == sheet.hidden
+
+
+def test_cells_the_run_handed_off_are_copied_without_parsing_again(week, tmp_path, config, schema):
+    root, run, _, _, _ = week
+    job = next(job for job in plan_jobs(run.result, root / "inbox", tmp_path / "week", config)
+               if job.source_file == "5407/อาสา.csv")
+    outcome = read_file(root / "inbox" / job.source_file)
+    rows = [list(row) for row in outcome.sheets[0].rows]
+    rows[2][1] = "ค่าที่อ่านไว้แล้ว"   # B3, as if the run had parsed it so
+    handoff = tmp_path / "parsed"
+    handoff.mkdir()
+    save_handoff(dataclasses.replace(outcome, sheets=(dataclasses.replace(outcome.sheets[0], rows=rows),)),
+                 handoff / f"{job.version_id}{HANDOFF_SUFFIX}")
+    write_feedback(run.result, root / "inbox", tmp_path / "week", config, schema, handoff=handoff)
+    assert openpyxl.load_workbook(job.target)["อาสา"]["B3"].value == "ค่าที่อ่านไว้แล้ว"
+    again = write_feedback(run.result, root / "inbox", tmp_path / "again", config, schema)   # nothing handed off
+    copy = next(path for path in again if path.name == job.target.name and path.parent.name == job.target.parent.name)
+    assert openpyxl.load_workbook(copy)["อาสา"]["B3"].value == "สี่"

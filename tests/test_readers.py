@@ -133,6 +133,7 @@ def test_xlsx_keeps_positions_text_dates_and_hidden_sheets(tmp_path):
     report = sheets['รายงาน']
     assert (report.hidden, report.first_row, report.first_column) == (False, 1, 0)
     assert report.rows[0] == ['รายงานผู้ฉีดวัคซีน จังหวัดราชบุรี', '', '', '']  # merged: value in the top-left cell only
+    assert report.merged == (((0, 0), (0, 3)),)   # A1:D1, kept for the feedback copy
     assert report.rows[1] == ['', '', '', '']
     assert report.rows[3] == ['นายสมชาย', '0812345678', datetime.date(2021, 12, 20), 2.0]
     assert isinstance(report.rows[3][1], str) and isinstance(report.rows[3][3], float)
@@ -460,3 +461,35 @@ def test_crash_timeout_and_memory_cost_one_file_each(tmp_path, monkeypatch):
     # The memory cap on its own, with time to spare: on a loaded machine 2 s could run out first.
     hungry_outcomes = read_files([hungry, good_csv], replace(limits, seconds=60.0), workers=2)
     assert [outcome.problem for outcome in hungry_outcomes] == ['file_too_large', None]
+
+
+def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
+    paths = [tmp_path / f'{name}.csv' for name in ('small', 'large', 'middle')]
+    for path, rows in zip(paths, (1, 3000, 300)):
+        path.write_text('a,b\n' + '1,2\n' * rows, encoding='utf-8')
+    calls = []
+    pairs = readers.read_and_process(paths, lambda index, outcome: (os.getpid(), len(outcome.sheets[0].rows)),
+                                     workers=2, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    # Started largest first, returned in the order asked, each processed in its own child.
+    assert [product[1] for _, product in pairs] == [2, 3001, 301]
+    assert all(product[0] != os.getpid() for _, product in pairs)
+    nothing_to_read = []
+    assert readers.read_and_process([], meanwhile=lambda: nothing_to_read.append(1)) == [] and nothing_to_read == [1]
+
+
+def test_a_slow_meanwhile_does_not_time_out_children_that_finished(tmp_path):
+    path = tmp_path / 'a.csv'
+    path.write_text('a\n1\n', encoding='utf-8')
+    pairs = readers.read_and_process([path], limits=ReadLimits(seconds=1.0), meanwhile=lambda: time.sleep(2.5))
+    assert pairs[0][0].problem is None and pairs[0][0].sheets[0].rows == [['a'], ['1']]
+
+
+def test_handed_off_cells_read_back_as_parsed(tmp_path):
+    source = build_xlsx(tmp_path / 'district.xlsx')
+    outcome = read_file(source)
+    kept = tmp_path / f'version{readers.HANDOFF_SUFFIX}'
+    readers.save_handoff(outcome, kept)
+    assert readers.read_handoff(str(kept)) == outcome
+    assert readers.read_handoff(str(source)) == outcome   # any other path is parsed as usual
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(['district.xlsx', kept.name])   # no .partial
