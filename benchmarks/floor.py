@@ -67,14 +67,18 @@ def read_all(paths: list[Path], workers: int) -> int:
         return sum(pool.imap_unordered(read_cells, paths, chunksize=1))
 
 
+SHEET_ROWS = 1_048_576   # an xlsx sheet holds no more: xlsxwriter silently ignores rows beyond it
+
+
 def write_rows(path: Path, rows: int, columns: int) -> None:
-    """rows x columns short Thai/ASCII text cells, one sheet, xlsxwriter in constant_memory mode."""
+    """rows x columns short Thai/ASCII text cells, xlsxwriter in constant_memory mode, a new sheet every SHEET_ROWS."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                            "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = book.add_worksheet("rows")
     template = ["แถวที่", "ข้อมูล", "ไม่ถูกต้อง", "0812345678", "อำเภอเมือง", "ตำบล", "คำอธิบายปัญหา"]
-    for row in range(rows):
-        sheet.write_row(row, 0, [f"{template[c % len(template)]} {row}" for c in range(columns)])
+    for first in range(0, rows, SHEET_ROWS):
+        sheet = book.add_worksheet(f"rows{first // SHEET_ROWS + 1}")
+        for row in range(min(SHEET_ROWS, rows - first)):
+            sheet.write_row(row, 0, [f"{template[c % len(template)]} {first + row}" for c in range(columns)])
     book.close()
 
 
