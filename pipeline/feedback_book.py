@@ -71,8 +71,9 @@ def write_book(path: Path, summary_title: str, lines: list, sheets: list[RawShee
 # ---------------------------------------------------------------- the district's sheets
 
 def _value_formats(book, config) -> dict:
-    return {"date": fmt(book, config, num_format="dd/mm/yyyy"), "datetime": fmt(book, config, num_format="dd/mm/yyyy hh:mm"),
-            "time": fmt(book, config, num_format="hh:mm"), "duration": fmt(book, config, num_format="[h]:mm")}
+    """The number format of each kind of date and time value (keyed as _number_format names them)."""
+    return {number_format: fmt(book, config, num_format=number_format)
+            for number_format in ("dd/mm/yyyy", "dd/mm/yyyy hh:mm", "hh:mm", "[h]:mm")}
 
 
 def _write_value(sheet, row: int, column: int, value, formats: dict, cell_format=None) -> None:
@@ -86,15 +87,11 @@ def _write_value(sheet, row: int, column: int, value, formats: dict, cell_format
         sheet.write_boolean(row, column, value, cell_format)
     elif isinstance(value, dt.date) and value.year < 1900:   # before Excel's calendar: shown as written
         sheet.write_string(row, column, f"{value.day:02d}/{value.month:02d}/{value.year:04d}", cell_format)
-    elif isinstance(value, dt.datetime):
-        plain = value.replace(tzinfo=None)
-        sheet.write_datetime(row, column, plain, cell_format or formats["date" if plain.time() == dt.time() else "datetime"])
-    elif isinstance(value, dt.date):
-        sheet.write_datetime(row, column, value, cell_format or formats["date"])
-    elif isinstance(value, dt.time):
-        sheet.write_datetime(row, column, value.replace(tzinfo=None), cell_format or formats["time"])
+    elif isinstance(value, (dt.date, dt.time)):
+        plain = value.replace(tzinfo=None) if isinstance(value, (dt.datetime, dt.time)) else value
+        sheet.write_datetime(row, column, plain, cell_format or formats[_number_format(value)])
     elif isinstance(value, dt.timedelta):
-        sheet.write_number(row, column, value.total_seconds() / 86400, cell_format or formats["duration"])
+        sheet.write_number(row, column, value.total_seconds() / 86400, cell_format or formats[_number_format(value)])
     elif value is not None:
         sheet.write_string(row, column, clean(value), cell_format)
 

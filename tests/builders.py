@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -27,10 +29,8 @@ def set_mtime(path: Path, moment: dt.datetime) -> None:
     os.utime(path, (moment.timestamp(), moment.timestamp()))
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]], moment: dt.datetime | None = None,
-               hidden: tuple[str, ...] = ()) -> Path:
-    """A workbook with one sheet per entry, rows written as given (numbers stay numbers)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def xlsx_book(sheets: dict[str, list[list]], hidden: tuple[str, ...] = ()) -> openpyxl.Workbook:
+    """An openpyxl workbook with one sheet per entry, rows appended as given (numbers stay numbers)."""
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -39,10 +39,26 @@ def write_xlsx(path: Path, sheets: dict[str, list[list]], moment: dt.datetime | 
             sheet.append(row)
         if name in hidden:
             sheet.sheet_state = "hidden"
-    book.save(path)
+    return book
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], moment: dt.datetime | None = None,
+               hidden: tuple[str, ...] = ()) -> Path:
+    """A workbook with one sheet per entry, rows written as given (numbers stay numbers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    xlsx_book(sheets, hidden).save(path)
     if moment:
         set_mtime(path, moment)
     return path
+
+
+def run_cli(inbox: Path, out: Path, week: str) -> subprocess.CompletedProcess:
+    """`python -m pipeline weekly` on an inbox with the project's config, as the office runs it."""
+    from tests.conftest import PROJECT
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "weekly", "--config", str(PROJECT / "config.yaml"),
+         "--inputs", str(inbox), "--outputs", str(out), "--week", week],
+        capture_output=True, text=True, cwd=PROJECT, timeout=300)
 
 
 def write_csv(path: Path, rows: list[list], encoding: str = "utf-8", moment: dt.datetime | None = None) -> Path:

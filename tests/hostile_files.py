@@ -14,7 +14,7 @@ from typing import Callable
 import openpyxl
 
 from pipeline.schema import load_schema
-from tests.builders import headers, set_mtime, write_ods
+from tests.builders import headers, set_mtime, write_ods, xlsx_book
 from tests.test_readers import biff8_workbook_stream, compound_file
 
 # A marker that must never reach any output: it stands for a server file an XML entity tries to read.
@@ -40,14 +40,8 @@ def csv_bytes(rows: list[list], encoding: str = "utf-8") -> bytes:
 
 def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
     """A workbook written by openpyxl, as bytes."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
     buffer = io.BytesIO()
-    book.save(buffer)
+    xlsx_book(sheets).save(buffer)
     return buffer.getvalue()
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -16,7 +15,7 @@ import openpyxl
 import pytest
 
 from tests import hostile_files as hostile
-from tests.builders import headers, thai_id, write_xlsx
+from tests.builders import headers, run_cli, thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_two_weeks import build
 
@@ -79,10 +78,7 @@ def cli_run(tmp_path_factory):
     """The hostile inbox run through the command line, as the office runs it."""
     root = tmp_path_factory.mktemp("injection")
     build_hostile_inbox(root / "inbox")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pipeline", "weekly", "--config", str(PROJECT / "config.yaml"),
-         "--inputs", str(root / "inbox"), "--outputs", str(root / "out"), "--week", WEEK1],
-        capture_output=True, text=True, cwd=PROJECT, timeout=300)
+    completed = run_cli(root / "inbox", root / "out", WEEK1)
     assert completed.returncode == 0, completed.stderr
     return root / "out", completed
 

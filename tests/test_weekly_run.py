@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from pipeline.run import run_weekly
-from tests.builders import headers, thai_id, write_csv, write_ods, write_xlsx
+from tests.builders import headers, run_cli, thai_id, write_csv, write_ods, write_xlsx
 from tests.conftest import PROJECT, bangkok
 
 WEEK1 = "2021-12-24"
@@ -107,10 +107,7 @@ def week_one(tmp_path_factory):
     """Week one run through the command line, as the office runs it."""
     root = tmp_path_factory.mktemp("week_one")
     build_week_one(root / "inbox")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pipeline", "weekly", "--config", str(PROJECT / "config.yaml"),
-         "--inputs", str(root / "inbox"), "--outputs", str(root / "out"), "--week", WEEK1],
-        capture_output=True, text=True, cwd=PROJECT)
+    completed = run_cli(root / "inbox", root / "out", WEEK1)
     assert completed.returncode == 0, completed.stderr
     report = json.loads((root / "out" / WEEK1 / "report.json").read_text(encoding="utf-8"))
     return root, report, completed
