@@ -17,7 +17,8 @@ import yaml
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from pipeline import feedback_book
-from pipeline import inbox, readers
+from pipeline import inbox, readers, xlsx_marks
+from pipeline.xlsx_package import Unpatchable
 from pipeline.config import Config
 from pipeline.feedback_book import FILLS, WIDTHS, clean
 from pipeline.outputs import move_into_place, temporary_beside
@@ -212,6 +213,7 @@ class Job:
     source: Path | None
     target: Path
     refusal: str | None
+    sha256: str | None = None   # of the version checked: an in-place copy is made only of these very bytes
 
 
 def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config) -> list[Job]:
@@ -222,14 +224,15 @@ def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
                for row in newest.itertuples(index=False)}
     # The inbox as it is now: a copy is made only of the very version that was checked (same bytes, same time).
     files, _ = inbox.discover(inputs_dir, config, dt.datetime.now(tz=config.timezone))
-    on_disk, present = {f.version_id: f.path for f in files}, {f.source_file for f in files}
+    on_disk, present = {f.version_id: f for f in files}, {f.source_file for f in files}
     names, jobs = feedback_names(folders), []
     for head in newest.itertuples(index=False):
         source = on_disk.get(head.version_id)
         refusal = "unreadable" if isinstance(head.problem, str) and head.problem else None if source else \
             "changed" if head.source_file in present else "missing"
-        jobs.append(Job(head.version_id, head.source_file, source,
-                        week_dir / "feedback" / folders[head.source_file] / names[head.source_file], refusal))
+        jobs.append(Job(head.version_id, head.source_file, source.path if source else None,
+                        week_dir / "feedback" / folders[head.source_file] / names[head.source_file], refusal,
+                        source.sha256 if source else None))
     return jobs
 
 
@@ -304,6 +307,12 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
         return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
     if sum(len(row) for sheet in outcome.sheets for row in sheet.rows) > maximum:
         return "too_large"
+    if outcome.kind == "xlsx" and job.source is not None:
+        try:
+            _write_marked_original(path, job, outcome, result, config, schema)
+            return "written"
+        except Unpatchable:
+            pass   # rebuilt from the parsed cells below
     summary_title = feedback_wording()["labels"]["summary_sheet"]
     titles = feedback_book.unique_titles([sheet.name for sheet in outcome.sheets], [summary_title])
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
@@ -313,6 +322,32 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
     feedback_book.write_book(path, summary_title, lines, list(outcome.sheets), titles, marks,
                              feedback_wording()["labels"]["author"], config)
     return "written"
+
+
+def _write_marked_original(path: Path, job: Job, outcome: readers.ReadOutcome, result: WeekResult,
+                           config: Config, schema: Schema) -> None:
+    """The district's own .xlsx with the summary in front and the problem cells marked (xlsx_marks)."""
+    original = job.source.read_bytes()
+    if hashlib.sha256(original).hexdigest() != job.sha256:
+        raise Unpatchable("the file changed since it was checked")
+    summary_title, labels = feedback_wording()["labels"]["summary_sheet"], feedback_wording()["labels"]
+    titles = {sheet.name: sheet.name for sheet in outcome.sheets}   # the district's sheets keep their names
+    first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
+    version, issues, duplicates = parts_of(result, job)
+    marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
+    lines = summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "")
+    shown = {sheet.name: feedback_book.marked_cells(sheet, [mark for mark in marks if mark.sheet == sheet.name])
+             for sheet in outcome.sheets}
+    shown = {name: cells for name, cells in shown.items() if cells}
+    marks_book = path.with_name(path.name + ".marks.xlsx")
+    try:
+        carriers = feedback_book.write_marks_book(marks_book, summary_title, lines, shown, labels["author"], config)
+        sheet_marks = {name: xlsx_marks.SheetMarks({(row + 1, column + 1): severity
+                                                    for (row, column), (severity, _) in cells.items()}, carriers[name])
+                       for name, cells in shown.items()}
+        path.write_bytes(xlsx_marks.marked_package(original, marks_book.read_bytes(), summary_title, sheet_marks))
+    finally:
+        marks_book.unlink(missing_ok=True)
 
 
 def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, config: Config,

@@ -116,15 +116,44 @@ def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) ->
             sheet.write_blank(row, column, None, cell_format)
         else:
             _write_value(sheet, row, column, value, formats, cell_format)
-        text = "\n".join(lines)
-        height = sum(math.ceil(max(text_width(part), 1) / 40) for part in text.split("\n"))
-        sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": min(22 * height + 20, 600)})
+        _write_comment(sheet, row, column, lines, author)
     for column, width in _column_widths(raw, config.font_size).items():
         sheet.set_column(column, column, width)
     sheet.set_default_row(config.font_size * 1.6)
     if raw.hidden:
         sheet.hide()
     _fit_page(sheet)
+
+
+def _write_comment(sheet, row: int, column: int, lines: list[str], author: str) -> None:
+    text = "\n".join(lines)
+    height = sum(math.ceil(max(text_width(part), 1) / 40) for part in text.split("\n"))
+    sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": min(22 * height + 20, 600)})
+
+
+def marked_cells(raw: RawSheet, marks: list) -> dict[tuple[int, int], tuple[str, list[str]]]:
+    """The 0-based cell showing each of a sheet's marks (a merged range: its top-left cell) -> severity, reasons."""
+    return _shown_marks(marks, _merged_cells(raw))
+
+
+def write_marks_book(path: Path, summary_title: str, lines: list, shown: dict[str, dict], author: str,
+                     config) -> dict[str, str]:
+    """The summary sheet, then per marked district sheet one holding only its comments; return sheet -> carrier.
+
+    xlsx_marks grafts this book's summary and comments into the district's own package.
+    """
+    book = new_workbook(path, config)
+    summary = book.add_worksheet(summary_title)
+    carriers = {}
+    for number, (name, cells) in enumerate(shown.items(), start=1):
+        carriers[name] = f"c{number}"
+        sheet = book.add_worksheet(carriers[name])
+        for (row, column), (_, reasons) in cells.items():
+            _write_comment(sheet, row, column, reasons, author)
+    _write_summary(book, summary, lines, config)
+    summary.activate()
+    book.close()
+    return carriers
 
 
 def _value_at(raw: RawSheet, row: int, column: int):

@@ -1,0 +1,261 @@
+"""A feedback copy made from the district's own .xlsx package: their file as they sent it, problem cells marked.
+
+Every part of the district's workbook is kept (their fonts, colours, widths, validations, hidden sheets);
+a marked cell gets a clone of its own cell format with a red or amber fill; comments, the summary sheet
+(put first and selected) and the styles and strings it needs come from a small workbook xlsxwriter made
+(feedback_book.write_marks_book) and are grafted into the package. Only packages of plain worksheets are
+marked this way: anything else (formulas, external links, drawings, existing comments, macros, a
+namespace prefix on the main elements) raises Unpatchable and the copy is rebuilt from the parsed cells.
+Pure functions of bytes: the caller reads and writes the files.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
+
+from pipeline.xlsx_package import COMMENTS_TYPE, MAIN, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
+    add_relationship, check_parts, content_types, content_types_xml, free_name, read_package, relationships, \
+    with_attributes, with_relationship_prefix, workbook_of, write_package
+from pipeline.xlsx_styles import Styles, merge_strings, merged_styles, styles_xml
+
+ROW_TAG = re.compile(rb"<row\b([^>]*?)(/?)>")
+CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+REFERENCE = re.compile(rb'\br="([A-Z]+)(\d+)"')
+ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+STYLE = re.compile(rb'\bs="(\d+)"')
+# Elements a worksheet may hold after <legacyDrawing>, in the schema's order: the new element goes before them.
+AFTER_LEGACY_DRAWING = (b"<legacyDrawingHF", b"<drawingHF", b"<picture", b"<oleObjects", b"<controls",
+                        b"<webPublishItems", b"<tableParts", b"<extLst", b"</worksheet>")
+
+
+@dataclass(frozen=True)
+class SheetMarks:
+    """The cells to fill on one of the district's sheets and the sheet of the marks book holding their comments."""
+
+    fills: dict[tuple[int, int], str]   # (Excel row, column number) -> "error" | "warning"
+    comments_sheet: str | None          # a sheet of the marks book that carries the comments, if any
+
+
+def marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks]) -> bytes:
+    """The district's package with `marks` applied and the marks book's first sheet added in front as the summary."""
+    try:
+        return _marked_package(original, marks_book, summary_sheet, marks)
+    except (ValueError, KeyError, IndexError, AttributeError, zipfile.BadZipFile) as error:
+        # XML spelled in a way the byte-level edits do not expect (say, UTF-16): rebuilt instead
+        raise Unpatchable(f"{type(error).__name__}: {error}") from error
+
+
+def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks]) -> bytes:
+    parts, extra = read_package(original), read_package(marks_book)
+    types = content_types(parts)
+    check_parts(parts, types)
+    book = workbook_of(parts)
+    if summary_sheet.casefold() in (name.casefold() for name in book.sheets):
+        raise Unpatchable("the district has a sheet named like the summary")
+    if set(marks) - set(book.sheets):
+        raise Unpatchable("marks on a sheet the package does not have")
+    extra_book = workbook_of(extra)
+    styles = merged_styles(parts[book.styles], extra[extra_book.styles])
+    string_offset = merge_strings(parts, types, book, extra.get(extra_book.shared_strings or "", b""))
+    summary = _restyled(extra[extra_book.sheets[next(iter(extra_book.sheets))]], styles, string_offset)
+    for name, path in book.sheets.items():
+        sheet = _unselected(parts[path])
+        if name in marks:
+            sheet = _marked_cells(sheet, marks[name].fills, styles)
+            if marks[name].comments_sheet:
+                sheet = _with_comments(parts, types, path, sheet, extra, extra_book, marks[name].comments_sheet)
+        parts[path] = sheet
+    parts[book.styles] = styles_xml(styles)
+    _add_summary(parts, types, book, summary_sheet, summary)
+    parts["[Content_Types].xml"] = content_types_xml(parts["[Content_Types].xml"], types)
+    return write_package(parts)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _check_sheet(sheet: bytes) -> None:
+    if not re.search(rb'<worksheet\b[^>]*\bxmlns="' + MAIN.encode() + b'"', sheet[:4096]):
+        raise Unpatchable("worksheet is not in the main namespace without a prefix")
+
+
+def _unselected(sheet: bytes) -> bytes:
+    """A district sheet no longer selected (the summary is the one selected tab)."""
+    _check_sheet(sheet)
+    head_end = sheet.find(b"<sheetData")
+    head = sheet[:head_end] if head_end >= 0 else sheet
+    if b'tabSelected="1"' not in head and b"tabSelected='1'" not in head:
+        return sheet
+    return re.sub(rb"""\stabSelected=["'](?:1|true)["']""", b"", head) + sheet[len(head):]
+
+
+def _marked_cells(sheet: bytes, fills: dict[tuple[int, int], str], styles: Styles) -> bytes:
+    """The sheet with each marked cell's format replaced by its filled clone (missing cells and rows added)."""
+    data_start, data_end = sheet.find(b"<sheetData"), sheet.find(b"</sheetData>")
+    if data_start < 0 or data_end < 0:
+        raise Unpatchable("no sheet data")
+    by_row: dict[int, dict[int, str]] = {}
+    for (row, column), severity in fills.items():
+        by_row.setdefault(row, {})[column] = severity
+    opened = sheet.find(b">", data_start) + 1
+    found = _marked_rows_found(sheet, by_row, styles, opened, data_end)
+    return found if found is not None else _marked_rows_scanned(sheet, by_row, styles, opened, data_end)
+
+
+def _marked_rows_found(sheet: bytes, by_row: dict[int, dict[int, str]], styles: Styles, opened: int,
+                       data_end: int) -> bytes | None:
+    """Marked rows looked up directly (r written first, as every common writer does); None when one is not there."""
+    pieces, position = [sheet[:opened]], opened
+    for number in sorted(by_row):
+        start = sheet.find(b'<row r="%d"' % number, position, data_end)
+        if start < 0:
+            return None
+        tag_end = sheet.index(b">", start) + 1
+        end = tag_end if sheet[tag_end - 2] == ord("/") else sheet.index(b"</row>", tag_end) + len(b"</row>")
+        pieces += [sheet[position:start], _restyled_row(sheet[start:end], number, by_row[number], styles)]
+        position = end
+    return b"".join(pieces) + sheet[position:]
+
+
+def _restyled_row(row: bytes, number: int, marked: dict[int, str], styles: Styles) -> bytes:
+    """A row whose marked cells are restyled where they stand (rebuilt when one of them is missing)."""
+    pieces, position = [], 0
+    for column in sorted(marked):
+        start = row.find(b'<c r="%s%d"' % (_column_letters(column).encode(), number), position)
+        if start < 0:
+            tag_end = row.index(b">") + 1
+            body = b"" if row[tag_end - 2] == ord("/") else row[tag_end:-len(b"</row>")]
+            return _row_xml(number, marked, body, row[:tag_end], styles)
+        end = row.index(b">", start) + 1
+        style = STYLE.search(row, start, end)
+        marked_style = styles.marked(int(style.group(1)) if style else 0, marked[column])
+        pieces += [row[position:start], with_attributes(row[start:end], s=marked_style)]
+        position = end
+    return b"".join(pieces) + row[position:]
+
+
+def _marked_rows_scanned(sheet: bytes, by_row: dict[int, dict[int, str]], styles: Styles, opened: int,
+                         data_end: int) -> bytes:
+    """Marked rows found by reading every row's number (rows the file lacks are added in order)."""
+    pending, done = sorted(by_row), 0
+    pieces, position, last = [sheet[:opened]], opened, 0
+    for match in ROW_TAG.finditer(sheet, opened, data_end):
+        if done == len(pending):
+            break
+        found = ROW_NUMBER.search(match.group(1))
+        if found is None or int(found.group(1)) <= last:
+            raise Unpatchable("a row without its number, or rows out of order")
+        last = int(found.group(1))
+        if pending[done] < last:   # marked rows the file does not have come before this one
+            pieces.append(sheet[position:match.start()])
+            position = match.start()
+            while done < len(pending) and pending[done] < last:
+                pieces.append(_row_xml(pending[done], by_row[pending[done]], b"", b"<row>", styles))
+                done += 1
+        if done < len(pending) and pending[done] == last:
+            end = match.end() if match.group(2) else sheet.index(b"</row>", match.end()) + len(b"</row>")
+            body = b"" if match.group(2) else sheet[match.end():end - len(b"</row>")]
+            pieces += [sheet[position:match.start()], _row_xml(last, by_row[last], body, match.group(0), styles)]
+            position, done = end, done + 1
+    pieces.append(sheet[position:data_end])
+    pieces += [_row_xml(row, by_row[row], b"", b"<row>", styles) for row in pending[done:]]
+    return b"".join(pieces) + sheet[data_end:]
+
+
+def _row_xml(number: int, marked: dict[int, str], body: bytes, start_tag: bytes, styles: Styles) -> bytes:
+    """A row with its marked cells restyled and those it lacks added, in column order."""
+    cells, rest, position = [], [], 0
+    for cell in CELL.finditer(body):
+        rest.append(body[position:cell.start()])
+        position = cell.end()
+        reference = REFERENCE.search(cell.group(1))
+        if reference is None or int(reference.group(2)) != number:
+            raise Unpatchable(f"a cell of row {number} without its reference")
+        column = _column_number(reference.group(1))
+        if column in marked:
+            style = STYLE.search(cell.group(1))
+            cells.append((column, with_attributes(cell.group(0), s=styles.marked(int(style.group(1)) if style else 0,
+                                                                                     marked[column]))))
+        else:
+            cells.append((column, cell.group(0)))
+    if b"".join(rest + [body[position:]]).strip():
+        raise Unpatchable(f"row {number} holds more than cells")
+    present = {column for column, _ in cells}
+    cells += [(column, b'<c r="' + f"{_column_letters(column)}{number}".encode() + b'" s="' +
+               str(styles.marked(0, severity)).encode() + b'"/>') for column, severity in marked.items()
+              if column not in present]
+    start = re.sub(rb'\sspans="[^"]*"', b"", start_tag)   # the cells' span may have grown: the hint is dropped
+    start = start[:-2] + b">" if start.endswith(b"/>") else start
+    if start == b"<row>":
+        start = b'<row r="' + str(number).encode() + b'">'
+    return start + b"".join(xml for _, xml in sorted(cells, key=lambda pair: pair[0])) + b"</row>"
+
+
+def _with_comments(parts: dict[str, bytes], types: ContentTypes, path: str, sheet: bytes, extra: dict[str, bytes],
+                   extra_book: Workbook, carrier: str) -> bytes:
+    """The sheet with the comments (and their VML shapes) of a sheet of the marks book attached."""
+    if b"<legacyDrawing" in sheet:
+        raise Unpatchable("the sheet already has comments or form controls")
+    _, carried = relationships(extra, extra_book.sheets[carrier])
+    found = {kind: target for kind, target in carried.values()}
+    comments = free_name(parts, "xl/comments_feedback.xml")
+    parts[comments] = extra[found["comments"]]
+    shapes = free_name(parts, "xl/drawings/vmlDrawing_feedback.vml")
+    parts[shapes] = extra[found["vmlDrawing"]]
+    types.added["/" + comments] = COMMENTS_TYPE
+    if types.defaults.get("vml") != VML_TYPE:
+        types.added["/" + shapes] = VML_TYPE
+    relationships_path, _ = relationships(parts, path)
+    folder = posixpath.dirname(path)
+    add_relationship(parts, relationships_path, "comments", posixpath.relpath(comments, folder))
+    drawing = add_relationship(parts, relationships_path, "vmlDrawing", posixpath.relpath(shapes, folder))
+    sheet = with_relationship_prefix(sheet, b"worksheet")
+    tail = sheet.find(b"</sheetData>")
+    place = min(index for index in (sheet.find(tag, tail) for tag in AFTER_LEGACY_DRAWING) if index >= 0)
+    return sheet[:place] + f'<legacyDrawing r:id="{drawing}"/>'.encode() + sheet[place:]
+
+
+def _restyled(summary: bytes, styles: Styles, string_offset: int) -> bytes:
+    """The marks book's summary sheet with its format and string numbers moved to where they now are."""
+    format_offset = len(styles.district_formats)
+
+    def moved(by: int):
+        return lambda match: match.group(1) + str(int(match.group(2)) + by).encode() + match.group(3)
+
+    # xlsxwriter's own spelling: <c r="A1" s="3" t="s"><v>5</v></c>, <row … s="2" …>, <col … style="2" …>
+    summary = re.sub(rb'(<(?:c|row)\b[^>]*?\ss=")(\d+)(")', moved(format_offset), summary)
+    summary = re.sub(rb'(<col\b[^>]*?\sstyle=")(\d+)(")', moved(format_offset), summary)
+    return re.sub(rb'(<c\b[^>]*?\st="s"[^>]*><v>)(\d+)(</v>)', moved(string_offset), summary)
+
+
+def _add_summary(parts: dict[str, bytes], types: ContentTypes, book: Workbook, title: str, summary: bytes) -> None:
+    """Put the summary sheet first and make it the selected tab."""
+    path = free_name(parts, posixpath.join(posixpath.dirname(book.path), "worksheets/feedback_summary.xml"))
+    parts[path] = summary
+    types.added["/" + path] = WORKSHEET_TYPE
+    identifier = add_relationship(parts, book.relationships, "worksheet",
+                                   posixpath.relpath(path, posixpath.dirname(book.path)))
+    xml = with_relationship_prefix(parts[book.path], b"workbook")
+    sheet_id = max([0, *(int(i) for i in re.findall(rb'<sheet\b[^>]*?\bsheetId="(\d+)"', xml))]) + 1
+    element = f'<sheet name={quoteattr(title)} sheetId="{sheet_id}" r:id="{identifier}"/>'.encode()
+    opening = re.search(rb"<sheets\b[^>]*>", xml)
+    xml = xml[:opening.end()] + element + xml[opening.end():]
+    # Sheet-scoped names count sheets by position: every sheet moved one place right.
+    xml = re.sub(rb'\blocalSheetId="(\d+)"', lambda m: b'localSheetId="' + str(int(m.group(1)) + 1).encode() + b'"', xml)
+    parts[book.path] = re.sub(rb"<workbookView\b[^>]*>",
+                              lambda m: re.sub(rb'\s(?:activeTab|firstSheet)="\d+"', b"", m.group(0)), xml)
