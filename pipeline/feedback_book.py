@@ -274,7 +274,13 @@ def _row_height(line, size: int) -> float:
     for first, last in line.spans:
         widths[first - 1] = sum(WIDTHS[first - 1:last])
     per_unit = 11 / size * 0.95   # characters a width unit holds at this size, a little pessimistic
-    count = max([1] + [sum(math.ceil(max(text_width(part), 1) / (widths[i] * per_unit))
-                           for part in clean(value).split("\n"))
+    count = max([1] + [_lines_needed(clean(value), widths[i] * per_unit)
                        for i, value in enumerate(line.cells) if _wraps(line, i + 1)])
     return count * size * 1.65 + (size if line.style == "title" else 0)
+
+
+def _lines_needed(text: str, capacity: float) -> int:
+    """Lines a wrapped text takes in a cell holding `capacity` characters a line."""
+    if len(text) <= capacity and "\n" not in text:   # most cells: short, and never wider than their length
+        return 1
+    return sum(math.ceil(max(text_width(part), 1) / capacity) for part in text.split("\n"))
