@@ -47,18 +47,6 @@ class Chart:
     stacked: bool = True
 
 
-def _split_by(table: pd.DataFrame, column: str, values: tuple[str, ...], dataset: str, key: str,
-              window: figures.Window, schema: Schema, config: Config) -> list[int]:
-    """A province figure (stale facilities, open requests) per value of a closed list, counted by the
-    same rule as the report (figures.dataset_blocks on the entities of each value)."""
-    counts = []
-    for value in values:
-        part = table[table[column] == value] if len(table) and column in table else table.iloc[0:0]
-        blocks = figures.dataset_blocks(part, dataset, window, schema, config) if len(part) else {}
-        counts.append(sum(block[key] for block in blocks.values()))
-    return counts
-
-
 def build_charts(report: dict, entities: dict[str, pd.DataFrame], window: figures.Window,
                  reports: dict[dt.date, dict], timeliness: Timeliness | None, config: Config,
                  schema: Schema) -> list[Chart]:
@@ -70,11 +58,12 @@ def build_charts(report: dict, entities: dict[str, pd.DataFrame], window: figure
     days = config.stale_days
     unvaccinated = [d["unvaccinated"] for d in districts.values()]
     facility_types = schema.choice_values("facility_types")
-    stale = _split_by(entities.get("facilities", pd.DataFrame()), "facility_type", facility_types, "facilities",
-                      "stale", window, schema, config)
+    # Stale facilities and open requests per type, by the report's own rule (figures.dataset_blocks).
+    stale = figures.flag_by_value(entities.get("facilities", pd.DataFrame()), "facilities", "stale",
+                                  "facility_type", facility_types, window, config)
     request_types = schema.choice_values("request_types")
-    open_requests = _split_by(entities.get("help_requests", pd.DataFrame()), "request_type", request_types,
-                              "help_requests", "open", window, schema, config)
+    open_requests = figures.flag_by_value(entities.get("help_requests", pd.DataFrame()), "help_requests", "open",
+                                          "request_type", request_types, window, config)
     reasons = schema.choice_values("reasons")
     charts = [
         Chart("unvaccinated_nationality", words["unvaccinated_nationality"], words["district"], names,

@@ -136,20 +136,30 @@ def _flags(dataset: str, table: pd.DataFrame, window: Window, config: Config) ->
     return {}
 
 
-def _blocks_of(dataset: str, table: pd.DataFrame, districts: list[str], new: np.ndarray | None, window: Window,
-               schema: Schema, config: Config) -> dict[str, dict]:
-    """District code -> _block of the table's rows in that district (all districts, zeros where none)."""
+def _row_codes(dataset: str, table: pd.DataFrame, districts: list[str], window: Window, schema: Schema,
+               config: Config) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per entity: its district's position (-1 outside the province), its yes/no figures, and the
+    position of its value in each closed list the dataset counts (-1 when not in the list)."""
     rows = pd.Index(districts, dtype=object).get_indexer(table["district_code"].to_numpy(dtype=object))
-    inside = rows >= 0
+    values = {key: pd.Index(schema.choice_values(list_name), dtype=object).get_indexer(
+        table[column].to_numpy(dtype=object)) for key, column, list_name in _LISTS[dataset]}
+    return rows, _flags(dataset, table, window, config), values
+
+
+def _blocks_of(dataset: str, codes: tuple, districts: list[str], chosen: np.ndarray, new: np.ndarray | None,
+               schema: Schema) -> dict[str, dict]:
+    """District code -> _block of the chosen entities in that district (all districts, zeros where none);
+    `codes` is _row_codes of the whole table, so this week's entities need no table of their own."""
+    rows, flags, values = codes
+    inside = (rows >= 0) & chosen
     count = lambda mask: np.bincount(rows[inside & mask], minlength=len(districts))  # noqa: E731
-    everything = np.ones(len(table), dtype=bool)
-    totals = count(everything)
+    totals = count(chosen)
     news = count(new) if new is not None else None
-    flags = {name: count(mask) for name, mask in _flags(dataset, table, window, config).items()}
+    flag_counts = {name: count(mask) for name, mask in flags.items()}
     lists = {}
-    for key, column, list_name in _LISTS[dataset]:
+    for key, _, list_name in _LISTS[dataset]:
         closed = schema.choice_values(list_name)
-        value = pd.Index(closed, dtype=object).get_indexer(table[column].to_numpy(dtype=object))
+        value = values[key]
         known = inside & (value >= 0)  # a value outside the closed list is not counted (as value_counts().get)
         per_value = np.bincount(rows[known] * len(closed) + value[known], minlength=len(districts) * len(closed))
         per_value = per_value.reshape(len(districts), len(closed))
@@ -159,11 +169,25 @@ def _blocks_of(dataset: str, table: pd.DataFrame, districts: list[str], new: np.
         block = {"new": int(news[number])} if news is not None else {}
         block["total"] = int(totals[number])
         for name in _FLAGS[dataset]:
-            block[name] = int(flags[name][number])
+            block[name] = int(flag_counts[name][number])
         for key, counts in lists.items():
             block[key] = {value: int(per_district[number]) for value, per_district in counts.items()}
         blocks[code] = block
     return blocks
+
+
+def flag_by_value(entity_table: pd.DataFrame, dataset: str, flag: str, column: str, values: tuple[str, ...],
+                  window: Window, config: Config) -> list[int]:
+    """Per value of a closed list: entities in the province's districts with a yes/no figure of _flags
+    (stale, open) set, as summing dataset_blocks over the districts of each value's entities would count."""
+    if not len(entity_table) or column not in entity_table:
+        return [0] * len(values)
+    table = entity_table.reset_index(drop=True)
+    districts = pd.Index(list(config.districts), dtype=object)
+    inside = districts.get_indexer(table["district_code"].to_numpy(dtype=object)) >= 0
+    value = pd.Index(values, dtype=object).get_indexer(table[column].to_numpy(dtype=object))
+    counted = inside & (value >= 0) & _flags(dataset, table, window, config)[flag]
+    return [int(count) for count in np.bincount(value[counted], minlength=len(values))]
 
 
 def dataset_blocks(entity_table: pd.DataFrame, dataset: str, window: Window, schema: Schema,
@@ -173,8 +197,9 @@ def dataset_blocks(entity_table: pd.DataFrame, dataset: str, window: Window, sch
     table = entity_table.reset_index(drop=True)
     new = window.contains(table["first_submitted"]).to_numpy(dtype=bool) if len(table) \
         else np.zeros(0, dtype=bool)
-    blocks = _blocks_of(dataset, table, districts, new, window, schema, config)
-    this_week = _blocks_of(dataset, table[new].reset_index(drop=True), districts, None, window, schema, config)
+    codes = _row_codes(dataset, table, districts, window, schema, config)   # once, for both tables below
+    blocks = _blocks_of(dataset, codes, districts, np.ones(len(table), dtype=bool), new, schema)
+    this_week = _blocks_of(dataset, codes, districts, new, None, schema)
     for code in districts:
         blocks[code]["this_week"] = this_week[code]
     return blocks

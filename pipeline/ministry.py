@@ -9,15 +9,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-import jinja2
 import pandas as pd
-import segno
 import yaml
 
 from pipeline import workbook_style as style
 from pipeline.config import Config, ConfigError
 from pipeline.outputs import atomic_path
-from pipeline.schema import PACKAGE_DIR, Schema, load_schema
+from pipeline.schema import PACKAGE_DIR, Schema, load_schema, load_yaml
 from pipeline.thaidates import thai_date, thai_datetime
 
 TOP_LEVEL = ("week", "province_code", "province")
@@ -41,8 +39,9 @@ LINK_COLUMN = 6
 
 @cache
 def wording() -> dict:
-    """The ministry report's Thai wording (wording_ministry.yaml)."""
-    return yaml.safe_load((PACKAGE_DIR / "wording_ministry.yaml").read_text(encoding="utf-8"))
+    """The ministry report's Thai wording (wording_ministry.yaml), read by libyaml as schema.load_yaml does:
+    admin_roster reads it on import, so the pure-Python parser's ~20 ms came on every start."""
+    return load_yaml(PACKAGE_DIR / "wording_ministry.yaml")
 
 
 @dataclass(frozen=True)
@@ -221,6 +220,7 @@ def in_link(row: FigureRow) -> bool:
 
 def qr_code(link: str) -> segno.QRCode:
     """The link's QR code (error correction M, raised when the size allows)."""
+    import segno   # loaded only when a form link is configured: it brings urllib and http with it
     return segno.make(link, error="m", micro=False)
 
 
@@ -284,6 +284,7 @@ def _link_block(book, sheet, top: int, link: str, config: Config) -> None:
     else:
         sheet.write_string(top + 4, column, labels["link_too_long"], wrapped)
     sheet.write_string(top + 5, column, link, style.fmt(book, config, font_size=9, font_color="#595959"))
+    import segno   # only here, with a link (see qr_code)
     try:
         image = io.BytesIO(qr_png(link))
     except segno.DataOverflowError:   # over 2,331 characters: more questions than one QR code can carry
@@ -305,6 +306,7 @@ def write_ministry_workbook(path: Path, report: dict, rows: list[FigureRow], lin
 
 def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, link: str, config: Config) -> str:
     """The plain-text message for Line or e-mail (templates_text/ministry_summary.txt.j2)."""
+    import jinja2   # loaded when a summary is written, not by every command that imports this module
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates_text"),
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                      keep_trailing_newline=True, autoescape=False)

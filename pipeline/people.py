@@ -41,11 +41,11 @@ def link_unvaccinated(records: pd.DataFrame, decisions: pd.DataFrame,
     valid = records[valid_mask]
     if valid.empty:
         return records, None
-    people = valid.assign(record_key=record_keys(valid)).drop_duplicates("record_key")
+    keys = record_keys(valid)   # once: building the key text is a fair part of linking
+    people = valid.assign(record_key=keys).drop_duplicates("record_key")
     result = link_people(people.reset_index(drop=True), decisions, settings)
     person_of = dict(zip(people["record_key"], result.cluster.to_numpy()))
     linked = records.copy()
-    keys = record_keys(valid)
     linked.loc[valid_mask, "identity"] = ("person:" + keys.map(person_of)).to_numpy()
     linked.loc[valid_mask, "record_key"] = keys.to_numpy()
     return linked, result

@@ -34,15 +34,18 @@ def new_workbook(path: Path, config: Config) -> xlsxwriter.Workbook:
 
 def fmt(book: xlsxwriter.Workbook, config: Config, **properties):
     """A cached cell format in the report font."""
-    key = tuple(sorted(properties.items()))
-    if key not in book.formats_cache:
-        book.formats_cache[key] = book.add_format({"font_name": config.font, "font_size": config.font_size,
-                                                   "valign": "top", **properties})
-    return book.formats_cache[key]
+    key = frozenset(properties.items())   # order-free without sorting: called for every cell of some sheets
+    cached = book.formats_cache.get(key)
+    if cached is None:
+        cached = book.formats_cache[key] = book.add_format({"font_name": config.font, "font_size": config.font_size,
+                                                            "valign": "top", **properties})
+    return cached
 
 
 def text(value) -> str:
     """Any value as safe cell text."""
+    if type(value) is str:   # the usual cell, checked first: this runs for every cell of the issue list
+        return value[:MAX_CELL_TEXT]
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
     return str(value)[:MAX_CELL_TEXT]
@@ -223,13 +226,18 @@ def table_sheet(book, name: str, title: str, report: dict, config: Config, schem
         shown = schema.label(label[6:]) if label.startswith("label:") else label
         sheet.write_string(top, offset, shown, header)
         sheet.set_column(offset, offset, widths.get(column, 12))
-    for row_index, values in enumerate(frame[list(headers)].itertuples(index=False)):
+    # Each column's look and kind are settled once, not per cell: a week has thousands of issue rows.
+    columns = list(headers)
+    looks = [wrapped if column == "message" else body for column in columns]
+    numbered = [column == "excel_row" for column in columns]
+    write_string, write_number = sheet.write_string, sheet.write_number
+    # Whole columns as lists (the values itertuples would give), read once instead of element by element.
+    for row, values in enumerate(zip(*(frame[column].tolist() for column in columns)), start=top + 1):
         for offset, value in enumerate(values):
-            cell = wrapped if list(headers)[offset] == "message" else body
-            if list(headers)[offset] == "excel_row" and value is not None and value is not pd.NA:
-                sheet.write_number(top + 1 + row_index, offset, int(value), cell)
+            if numbered[offset] and value is not None and value is not pd.NA:
+                write_number(row, offset, int(value), looks[offset])
             else:
-                sheet.write_string(top + 1 + row_index, offset, text(value), cell)
+                write_string(row, offset, text(value), looks[offset])
     sheet.autofilter(top, 0, top + max(len(frame), 1), len(headers) - 1)
     sheet.freeze_panes(top + 1, 0)
 
