@@ -13,17 +13,16 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
-import yaml
-from openpyxl.utils import column_index_from_string, get_column_letter
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from pipeline import feedback_book
 from pipeline import inbox, readers, xlsx_marks
 from pipeline.xlsx_package import Unpatchable
 from pipeline.config import Config
-from pipeline.feedback_book import FILLS, WIDTHS, clean
+from pipeline.feedback_book import WIDTHS, clean
 from pipeline.outputs import move_into_place, temporary_beside
 from pipeline.report import WeekResult
-from pipeline.schema import PACKAGE_DIR, Schema
+from pipeline.schema import PACKAGE_DIR, Schema, load_yaml
 from pipeline.thaidates import thai_datetime
 
 SUFFIX = ".feedback.xlsx"
@@ -40,7 +39,7 @@ COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
 @cache
 def feedback_wording() -> dict:
     """The feedback workbook's Thai wording (wording_feedback.yaml)."""
-    return yaml.safe_load((PACKAGE_DIR / "wording_feedback.yaml").read_text(encoding="utf-8"))
+    return load_yaml(PACKAGE_DIR / "wording_feedback.yaml")
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def cell_of(issue, first_columns: dict[str, int]) -> tuple[int, int] | None:
     if pd.isna(issue.excel_row) or not clean(issue.sheet):
         return None
     letter = clean(issue.column_letter)
-    return int(issue.excel_row), column_index_from_string(letter) if letter else first_columns.get(issue.sheet, 1)
+    return int(issue.excel_row), xl_cell_to_rowcol(f"{letter}1")[1] + 1 if letter else first_columns.get(issue.sheet, 1)
 
 
 def plan_marks(issues: pd.DataFrame, first_columns: dict[str, int], schema: Schema,
@@ -138,7 +137,7 @@ def kind_of(code: str, schema: Schema) -> str:
 
 def location(title: str, row: int, column: int) -> str:
     """An internal link target: 'sheet'!C7."""
-    return "'" + title.replace("'", "''") + f"'!{get_column_letter(column)}{row}"
+    return "'" + title.replace("'", "''") + f"'!{xl_col_to_name(column - 1)}{row}"
 
 
 def summary_lines(version: pd.DataFrame, issues: pd.DataFrame, duplicates: pd.DataFrame, titles: dict,
@@ -183,7 +182,7 @@ def _problem_lines(issues: pd.DataFrame, titles: dict, first_columns: dict, sche
         for issue in group.itertuples(index=False):
             place = cell_of(issue, first_columns)
             link = location(titles[issue.sheet], *place) if place and issue.sheet in titles else None
-            address = f"{get_column_letter(place[1])}{place[0]}" if place else "-"
+            address = f"{xl_col_to_name(place[1] - 1)}{place[0]}" if place else "-"
             lines.append(Line((clean(issue.sheet) or "-", address, clean(issue.column), clean(issue.value), "", "",
                                clean(issue.message)), "body", link))
     return lines + [Line()]
@@ -199,7 +198,7 @@ def _duplicate_lines(duplicates: pd.DataFrame, titles: dict, first_columns: dict
         place = (int(row.excel_row), first_columns.get(row.sheet, 1))
         link = location(titles[row.sheet], *place) if row.sheet in titles else None
         where = labels["repeats_place"].format(sheet=row.first_sheet, row=int(row.first_excel_row))
-        lines.append(Line((row.sheet, f"{get_column_letter(place[1])}{place[0]}", row.first_source_file, "", "", "",
+        lines.append(Line((row.sheet, f"{xl_col_to_name(place[1] - 1)}{place[0]}", row.first_source_file, "", "", "",
                            where), "body", link))
     return lines
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline.feedback import FILLS, MAX_NAME_BYTES, SUFFIX, feedback_names, feedback_wording, format_hint, \
+from pipeline.feedback import MAX_NAME_BYTES, SUFFIX, feedback_names, feedback_wording, format_hint, \
     kind_of, plan_jobs, safe_name, write_feedback
-from pipeline.feedback_book import clean
+from pipeline.feedback_book import FILLS, clean
 from pipeline.readers import HANDOFF_SUFFIX, read_file, save_handoff
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, write_csv, write_xlsx

@@ -13,7 +13,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from pipeline import xlsx_marks, xlsx_package, xlsx_styles
-from pipeline.feedback import FILLS
+from pipeline.feedback_book import FILLS
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, xlsx_book
 from tests.conftest import PROJECT, bangkok
