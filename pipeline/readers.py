@@ -539,7 +539,7 @@ class ChildResult:
 
 
 def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), workers: int = 2,
-                     meanwhile=None, reader=None) -> list[tuple]:
+                     meanwhile=None, reader=None, finished=None) -> list[tuple]:
     """Read each file in a limited child and, if given, run process(index, outcome) there too.
 
     Processing in the child uses both cores for the costly work after parsing and sends back only
@@ -547,7 +547,8 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     a file whose child died has product None (the caller processes that failed outcome itself).
     `meanwhile`, if given, is called once in this process as soon as the first children are started
     (work for the parent while they run; their results wait in their pipes). `reader(path, limits)`
-    replaces read_file (read_handoff: cells this run has already parsed).
+    replaces read_file (read_handoff: cells this run has already parsed). `finished(count)`, if given,
+    is called here each time a child's result has come in (progress).
     """
     paths = [os.fspath(path) for path in paths]
     sweep_scratch()
@@ -581,6 +582,8 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
                     results[child.index] = finish_child(child, paths[child.index], limits)
                     if results[child.index][2]:
                         raise RuntimeError(f"processing {paths[child.index]} failed:\n{results[child.index][2]}")
+                    if finished is not None:
+                        finished(len(paths) - len(waiting) - len(running))
                 for child in [child for child in running.values() if child.deadline <= time.monotonic()]:
                     selector.unregister(child.descriptor)
                     del running[child.descriptor]

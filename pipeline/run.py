@@ -60,21 +60,23 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
     step = max(workers * 4, len(todo) // 20)
 
     def process(index: int, outcome):
-        product = ingest(chunk[index], outcome, schema, config, stamp)
+        product = ingest(todo[index], outcome, schema, config, stamp)
         if not outcome.problem:
-            readers.save_handoff(outcome, handoff / f"{chunk[index].version_id}{readers.HANDOFF_SUFFIX}")
+            readers.save_handoff(outcome, handoff / f"{todo[index].version_id}{readers.HANDOFF_SUFFIX}")
         return store.pack(product, schema)   # records as the store's JSON, made here on the second core
 
+    def finished(count: int) -> None:
+        if len(todo) > step and (count % step == 0 or count == len(todo)):
+            progress(f"  อ่านแล้ว {count}/{len(todo)} ไฟล์")
+
+    # One pool for every file (no batches): a worker is never left idle waiting for a batch's slowest file.
+    pairs = readers.read_and_process([f.path for f in todo], process, read_limits(config), workers,
+                                     finished=finished)
     ingested = []
-    for start in range(0, len(todo), step):
-        chunk = todo[start:start + step]
-        pairs = readers.read_and_process([f.path for f in chunk], process, read_limits(config), workers)
-        for file, (outcome, product) in zip(chunk, pairs):
-            # A child that died never processed its file: its failed outcome is ingested here.
-            ingested.append(product if product is not None else ingest(file, outcome, schema, config, stamp))
-            faults.checkpoint("read")
-        if len(todo) > step:
-            progress(f"  อ่านแล้ว {len(ingested)}/{len(todo)} ไฟล์")
+    for file, (outcome, product) in zip(todo, pairs):
+        # A child that died never processed its file: its failed outcome is ingested here.
+        ingested.append(product if product is not None else ingest(file, outcome, schema, config, stamp))
+        faults.checkpoint("read")
     return ingested
 
 

@@ -467,10 +467,11 @@ def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
     paths = [tmp_path / f'{name}.csv' for name in ('small', 'large', 'middle')]
     for path, rows in zip(paths, (1, 3000, 300)):
         path.write_text('a,b\n' + '1,2\n' * rows, encoding='utf-8')
-    calls = []
+    calls, counts = [], []
     pairs = readers.read_and_process(paths, lambda index, outcome: (os.getpid(), len(outcome.sheets[0].rows)),
-                                     workers=2, meanwhile=lambda: calls.append(os.getpid()))
+                                     workers=2, meanwhile=lambda: calls.append(os.getpid()), finished=counts.append)
     assert calls == [os.getpid()]
+    assert counts == [1, 2, 3]   # progress: once per file, as each result came in
     # Started largest first, returned in the order asked, each processed in its own child.
     assert [product[1] for _, product in pairs] == [2, 3001, 301]
     assert all(product[0] != os.getpid() for _, product in pairs)
