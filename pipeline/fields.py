@@ -80,7 +80,7 @@ def _date_window(values: pd.Series, field: Field, context: Context) -> pd.DataFr
     for outside, code, limit in checks:
         flags = np.array([outside(day) for day in days] + [False], dtype=bool)[codes]
         frames.append(_problems(values.index[flags], field.key, code, thai_date(limit)))
-    return pd.concat(frames) if len(frames) > 1 else frames[0]
+    return _joined(*frames) if len(frames) > 1 else frames[0]
 
 
 def _range(values: pd.Series, field: Field) -> pd.DataFrame:

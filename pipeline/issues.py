@@ -18,13 +18,18 @@ def empty_issues() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
 
 
-def cell_problems(excel_rows, field: str, codes, expected=None, detail=None) -> pd.DataFrame:
-    """A long frame of problems (excel_row, field, code, expected, detail) for one field."""
-    frame = pd.DataFrame({"excel_row": list(excel_rows), "code": list(codes)})
-    frame["field"] = field
-    frame["expected"] = "" if expected is None else (list(expected) if not isinstance(expected, str) else expected)
-    frame["detail"] = "" if detail is None else (list(detail) if not isinstance(detail, str) else detail)
-    return frame
+def cell_problems(excel_rows, field, codes, expected=None, detail=None) -> pd.DataFrame:
+    """A long frame of problems (excel_row, field, code, expected, detail); field, expected, detail: one or per row."""
+    # One constructor call: adding columns one by one costs a block consolidation each.
+    return pd.DataFrame({"excel_row": list(excel_rows), "code": list(codes), "field": _column(field, ""),
+                         "expected": _column(expected, ""), "detail": _column(detail, "")})
+
+
+def _column(values, default: str):
+    """A scalar text as is (broadcast to every row), a sequence as a list, None as the default."""
+    if values is None:
+        return default
+    return values if isinstance(values, str) else list(values)
 
 
 def describe(problems: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -37,13 +42,14 @@ def describe(problems: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             frame[column] = ""
     wording = schema.wording["problems"]
     frame["severity"] = frame["code"].map(lambda code: wording[code]["severity"])
+    # Columns as lists: iterating a text-dtype Series boxes its elements one by one in Python.
     frame["message"] = [
         wording[code]["message"].format(header=header or "", value=value, expected=expected, detail=detail,
                                         reference=reference, folder=folder)
-        for code, header, value, expected, detail, reference, folder in zip(
+        for code, header, value, expected, detail, reference, folder in zip(*(column.tolist() for column in (
             frame["code"], frame["field_header"].fillna(frame["column"]) if "field_header" in frame else frame["column"],
             frame["value"], frame["expected"].fillna(""),
-            frame["detail"].fillna(""), frame["reference"].fillna(""), frame["folder"].fillna(""))
+            frame["detail"].fillna(""), frame["reference"].fillna(""), frame["folder"].fillna(""))))
     ]
     return frame
 

@@ -141,7 +141,7 @@ def _unique_cells(values: pd.Series) -> tuple[np.ndarray, list]:
     # pandas hashes True, 1 and 1.0 as one key; split by 'is bool' only when that can happen
     # (infer_dtype scans in C: only 'mixed' columns can hold bools next to numbers; isin hashes in C too).
     if len(cells) and infer_dtype(values, skipna=True) in ("mixed", "mixed-integer") \
-            and pd.Index(uniques, dtype=object).isin(_ZERO_AND_ONE).any():
+            and _holds_bool_among_numbers(values, codes, uniques):
         is_bool = values.map(type).isin([bool, np.bool_]).to_numpy(dtype=np.int64)
         combined = np.where(codes < 0, -1, codes * 2 + is_bool)
         present, first_rows, inverse = np.unique(combined, return_index=True, return_inverse=True)
@@ -152,6 +152,16 @@ def _unique_cells(values: pd.Series) -> tuple[np.ndarray, list]:
 
 
 _ZERO_AND_ONE = [0, 1]
+
+
+def _holds_bool_among_numbers(values: pd.Series, codes: np.ndarray, uniques) -> bool:
+    """True when a bool hides among the cells pandas hashes as 0 or 1 (True == 1, False == 0)."""
+    zero_or_one = np.flatnonzero(pd.Index(uniques, dtype=object).isin(_ZERO_AND_ONE))
+    if not len(zero_or_one):
+        return False
+    # Only rows coded as a 0 or 1 can hold a bool: look at the types of those rows alone.
+    rows = np.flatnonzero(np.isin(codes, zero_or_one))
+    return bool(values.iloc[rows].map(type).isin([bool, np.bool_]).any())
 
 
 def _object_array(items) -> np.ndarray:
@@ -633,13 +643,9 @@ def parse_decimals(values: pd.Series) -> pd.DataFrame:
 _BLANK_CHARACTERS = "".join(sorted(set(" " + _SPACES + _INVISIBLE)))
 
 
-_BLANK_SET = frozenset(_BLANK_CHARACTERS)
-
-
 def blank_mask(values: pd.Series | np.ndarray) -> np.ndarray:
     """True where a cell holds nothing: None, NaN, '' or only spaces and invisible characters."""
     cells = values.tolist() if isinstance(values, np.ndarray) else values.to_numpy(dtype=object).tolist()
-    # A non-empty text is blank only if it starts with a blank character: strip only those.
-    return np.array([value is None or (value.__class__ is str and (value == "" or value[0] in _BLANK_SET
-                                                                    and not value.strip(_BLANK_CHARACTERS)))
-                     or (value.__class__ is not str and value != value) for value in cells], dtype=bool)
+    # Texts first (most cells are): strip returns a text with nothing to strip as is, without a copy.
+    return np.array([not value.strip(_BLANK_CHARACTERS) if value.__class__ is str
+                     else value is None or value != value for value in cells], dtype=bool)

@@ -84,7 +84,7 @@ def _plain(value):
 def _plain_values(values: pd.Series) -> list:
     """A column as a list of plain values: None for missing, dates as ISO text (once per distinct date)."""
     array = values.to_numpy(dtype=object)
-    missing = pd.isna(array)
+    missing = values.isna().to_numpy()  # on the column's own dtype: no scan for int and bool columns
     if missing.any():
         array = array.copy()
         array[missing] = None

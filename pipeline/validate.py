@@ -15,20 +15,24 @@ from pipeline.schema import Dataset
 RECORD_META = ["excel_row", "identity", "district_code", "subdistrict_code", "valid"]
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    return pd.Series(blank_mask(values), index=values.index)
-
-
 def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    frames = []
+    """Blank required (error) and recommended (warning) cells, field by field, as one problems frame."""
+    rows, keys, codes = [], [], []
     for form_field in dataset.fields:
         if form_field.required == "no":
             continue
-        column = raw[form_field.key] if form_field.key in raw else pd.Series(None, index=raw.index, dtype=object)
-        blank = _blank(column) & values[form_field.key].isna()
+        # Only cells without a value can be blank: test those alone (most cells have a value).
+        missing = np.flatnonzero(values[form_field.key].isna().to_numpy())
+        if form_field.key in raw:
+            missing = missing[blank_mask(raw[form_field.key].to_numpy(dtype=object)[missing])]
+        found = raw.index[missing]
         code = "required_missing" if form_field.required == "yes" else "recommended_missing"
-        frames.append(cell_problems(column.index[blank], form_field.key, [code] * int(blank.sum())))
-    return pd.concat(frames) if frames else cell_problems([], "", [])
+        rows.append(found)
+        keys += [form_field.key] * len(found)
+        codes += [code] * len(found)
+    if not keys:
+        return cell_problems([], "", [])
+    return cell_problems(np.concatenate(rows), keys, codes)
 
 
 def _rule_person_identified(records: pd.DataFrame, context) -> pd.DataFrame:
@@ -113,30 +117,38 @@ def identity_of(records: pd.DataFrame, dataset: Dataset) -> pd.Series:
                                     *(_text(records[k]) for k in ("birth_date", "age", "district_code",
                                                                   "subdistrict_code", "moo"))])
         by_id = _joined("id:", [_text(records["person_id"])])
-        return by_id.where(records["person_id"].notna(), by_name)
-    parts = [_keys(records[key]) if key == "name" else
-             _text(records["district_code"] if key == "district" else records[key]) for key in dataset.identity]
-    return _joined("", parts)
+        identity = np.where(records["person_id"].notna().to_numpy(), by_id, by_name)
+    else:
+        identity = _joined("", [_keys(records[key]) if key == "name" else
+                                _text(records["district_code"] if key == "district" else records[key])
+                                for key in dataset.identity])
+    return pd.Series(identity, index=records.index, dtype=object)
 
 
-def _joined(prefix: str, parts: list[pd.Series]) -> pd.Series:
-    """Parts joined with '|' (all plain object strings: pandas' str dtype would turn None into NaN)."""
-    joined = parts[0]
+def _joined(prefix: str, parts: list[np.ndarray]) -> np.ndarray:
+    """Parts joined with '|' after the prefix (numpy object arrays: plain str, no pandas str dtype)."""
+    joined = prefix + parts[0]
     for part in parts[1:]:
         joined = joined + "|" + part
-    return (prefix + joined).astype(object)
+    return joined
 
 
-def _text(values: pd.Series) -> pd.Series:
+def _distinct_texts(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Row codes and the text of each distinct value, '' for missing values (code -1, the last entry)."""
+    codes, uniques = pd.factorize(values.astype(object))
+    return codes, [str(value) for value in uniques] + [""]
+
+
+def _text(values: pd.Series) -> np.ndarray:
     """Each value as text, '' for missing, computed once per distinct value."""
-    codes, uniques = pd.factorize(values.astype(object))  # missing values get code -1
-    texts = np.array([str(value) for value in uniques] + [""], dtype=object)
-    return pd.Series(texts[codes], index=values.index, dtype=object)
+    codes, texts = _distinct_texts(values)
+    return np.array(texts, dtype=object)[codes]
 
 
-def _keys(values: pd.Series) -> pd.Series:
-    texts = _text(values)
-    return texts.map({t: match_key(t) for t in texts.unique()}).astype(object)
+def _keys(values: pd.Series) -> np.ndarray:
+    """Each value's match key, computed once per distinct value."""
+    codes, texts = _distinct_texts(values)
+    return np.array([match_key(text) for text in texts], dtype=object)[codes]
 
 
 def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -183,18 +195,38 @@ def _locate(problems: pd.DataFrame, table: SheetTable, raw: pd.DataFrame, record
     columns = {column.key: column for column in table.columns}
     dataset = context.schema.datasets[table.dataset]
     frame = problems.reset_index(drop=True)
-    frame["column"] = frame["field"].map(lambda key: columns[key].header if key in columns
-                                         else dataset.field(key).header)
-    frame["field_header"] = frame["field"].map(lambda key: dataset.field(key).header)
-    frame["column_letter"] = frame["field"].map(lambda key: columns[key].letter if key in columns else "")
-    frame["value"] = ""
-    for key, group in frame.groupby("field"):
-        if key in columns:
-            frame.loc[group.index, "value"] = field_types.clean_text(raw.loc[group["excel_row"], key]).to_numpy()
+    # Looked up once per distinct field (a handful), then taken to the rows by their codes.
+    field_codes, keys = pd.factorize(frame["field"])
+    headers = [dataset.field(key).header for key in keys]
+    frame["column"] = _by_field(field_codes, [columns[key].header if key in columns else header
+                                              for key, header in zip(keys, headers)], frame.index)
+    frame["field_header"] = _by_field(field_codes, headers, frame.index)
+    frame["column_letter"] = _by_field(field_codes, [columns[key].letter if key in columns else "" for key in keys],
+                                       frame.index)
+    rows = raw.index.get_indexer(frame["excel_row"])  # positions in raw and records (both indexed by Excel row)
+    texts = _written_texts(raw, columns, keys, field_codes, rows)
     names = context.config.districts
+    not_folder = (frame["code"] == "district_not_folder").to_numpy()
+    if not_folder.any():  # the district the row names, by its name (NaN for an unknown code)
+        texts[not_folder] = records["district_code"].iloc[rows[not_folder]].map(names).to_numpy()
+    frame["value"] = pd.Series(texts, index=frame.index, dtype=str)
     frame["folder"] = names.get(context.folder_district, "") if context.folder_district else ""
-    not_folder = frame["code"] == "district_not_folder"
-    frame.loc[not_folder, "value"] = records.loc[frame.loc[not_folder, "excel_row"], "district_code"] \
-        .map(names).to_numpy()
     frame["dataset"] = table.dataset
     return describe(frame, context.schema)
+
+
+def _by_field(field_codes: np.ndarray, per_field: list[str], index: pd.Index) -> pd.Series:
+    """A text per row from a text per distinct field."""
+    return pd.Series(np.array(per_field, dtype=object)[field_codes], index=index, dtype=str)
+
+
+def _written_texts(raw: pd.DataFrame, columns: dict, keys, field_codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The clean text of each problem's cell ('' for fields the sheet does not have)."""
+    cells = np.full(len(rows), None, dtype=object)
+    for number, key in enumerate(keys):
+        if key in columns:
+            at = np.flatnonzero(field_codes == number)
+            cells[at] = raw[key].to_numpy(dtype=object)[rows[at]]
+    # One pass over all the cells (a cell's text does not depend on its column); None gives ''.
+    # A copy: the caller writes into it, and pandas hands out read-only views.
+    return field_types.clean_text(pd.Series(cells, dtype=object)).to_numpy(copy=True)
