@@ -14,11 +14,10 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from pipeline.xlsx_package import COMMENTS_TYPE, MAIN, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
-    add_relationship, check_parts, content_types, content_types_xml, free_name, read_package, relationships, \
-    with_attributes, with_relationship_prefix, workbook_of, write_package
+    add_relationship, check_parts, content_types, content_types_xml, free_name, quoted, read_package, \
+    relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
 from pipeline.xlsx_styles import Styles, merge_strings, merged_styles, styles_xml
 
 ROW_TAG = re.compile(rb"<row\b([^>]*?)(/?)>")
@@ -252,7 +251,7 @@ def _add_summary(parts: dict[str, bytes], types: ContentTypes, book: Workbook, t
                                    posixpath.relpath(path, posixpath.dirname(book.path)))
     xml = with_relationship_prefix(parts[book.path], b"workbook")
     sheet_id = max([0, *(int(i) for i in re.findall(rb'<sheet\b[^>]*?\bsheetId="(\d+)"', xml))]) + 1
-    element = f'<sheet name={quoteattr(title)} sheetId="{sheet_id}" r:id="{identifier}"/>'.encode()
+    element = f'<sheet name={quoted(title)} sheetId="{sheet_id}" r:id="{identifier}"/>'.encode()
     opening = re.search(rb"<sheets\b[^>]*>", xml)
     xml = xml[:opening.end()] + element + xml[opening.end():]
     # Sheet-scoped names count sheets by position: every sheet moved one place right.

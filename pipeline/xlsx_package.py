@@ -6,13 +6,13 @@ raises Unpatchable.
 """
 from __future__ import annotations
 
+import html
 import io
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
-from xml.sax.saxutils import quoteattr
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -32,6 +32,11 @@ KEPT_TYPES = {SPREADSHEET_TYPE + "sheet.main+xml", WORKSHEET_TYPE, SPREADSHEET_T
               "application/vnd.openxmlformats-officedocument.custom-properties+xml",
               "application/vnd.openxmlformats-package.relationships+xml"}
 FORMULA = re.compile(rb"<f[\s>/]")
+
+
+def quoted(value: str) -> str:
+    """An XML attribute value in double quotes, escaped (html.escape also covers what XML needs)."""
+    return '"' + html.escape(value, quote=True) + '"'
 
 
 class Unpatchable(Exception):
@@ -176,7 +181,7 @@ def add_relationship(parts: dict[str, bytes], path: str, kind: str, target: str)
     while f"rIdFeedback{number}".encode() in taken:
         number += 1
     identifier = f"rIdFeedback{number}"
-    element = (f'<Relationship Id="{identifier}" Type="{RELATIONSHIPS}/{kind}" Target={quoteattr(target)}/>').encode()
+    element = (f'<Relationship Id="{identifier}" Type="{RELATIONSHIPS}/{kind}" Target={quoted(target)}/>').encode()
     if re.search(rb"<Relationships\b[^>]*/>", xml):
         xml = re.sub(rb"(<Relationships\b[^>]*)/>", lambda m: m.group(1) + b">" + element + b"</Relationships>", xml)
     else:
@@ -200,6 +205,6 @@ def with_relationship_prefix(xml: bytes, root: bytes) -> bytes:
 
 def content_types_xml(xml: bytes, types: ContentTypes) -> bytes:
     """[Content_Types].xml with the overrides of the parts added."""
-    added = [f"<Override PartName={quoteattr(name)} ContentType=\"{kind}\"/>" for name, kind in types.added.items()]
+    added = [f"<Override PartName={quoted(name)} ContentType=\"{kind}\"/>" for name, kind in types.added.items()]
     closing = xml.rindex(b"</Types>")
     return xml[:closing] + "".join(added).encode() + xml[closing:]
