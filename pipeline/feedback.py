@@ -117,7 +117,8 @@ def plan_marks(issues: pd.DataFrame, first_columns: dict[str, int], schema: Sche
                districts: list[str]) -> list[Mark]:
     """Every cell to mark: its worst severity, each Thai reason once, then the accepted values or format."""
     cells: dict[tuple, list] = {}
-    for issue in issues.itertuples(index=False):
+    wanted = ["sheet", "excel_row", "column_letter", "severity", "message", "dataset", "field", "code"]
+    for issue in issues[wanted].itertuples(index=False):   # only these: a namedtuple per row costs per column
         if place := cell_of(issue, first_columns):
             cells.setdefault((issue.sheet, *place), []).append(issue)
     marks = []
@@ -179,7 +180,7 @@ def _problem_lines(issues: pd.DataFrame, titles: dict, first_columns: dict, sche
         severity = group["severity"].iloc[0]
         lines.append(Line((schema.wording["severity"][severity], kind_of(code, schema), "", "", "", "",
                            labels["places"].format(count=len(group))), severity, spans=((2, 6),)))
-        for issue in group.itertuples(index=False):
+        for issue in group[["sheet", "excel_row", "column_letter", "column", "value", "message"]].itertuples(index=False):
             place = cell_of(issue, first_columns)
             link = location(titles[issue.sheet], *place) if place and issue.sheet in titles else None
             address = f"{xl_col_to_name(place[1] - 1)}{place[0]}" if place else "-"

@@ -127,7 +127,7 @@ def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) ->
 
 def _write_comment(sheet, row: int, column: int, lines: list[str], author: str) -> None:
     text = "\n".join(lines)
-    height = sum(math.ceil(max(text_width(part), 1) / 40) for part in text.split("\n"))
+    height = _lines_needed(text, 40)
     sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": min(22 * height + 20, 600)})
 
 
