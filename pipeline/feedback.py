@@ -284,7 +284,8 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
 
     def process(index: int, outcome: readers.ReadOutcome) -> str:
         try:
-            return _write_copy(temporaries[jobs[index].target], jobs[index], outcome, maximum, result, config, schema)
+            return _write_copy(temporaries[jobs[index].target], jobs[index], outcome, maximum, result, config, schema,
+                               limits)
         except MemoryError:
             raise
         except Exception:   # a file we cannot copy still gets its summary
@@ -301,11 +302,11 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
 
 
 def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int, result: WeekResult,
-                config: Config, schema: Schema) -> str:
+                config: Config, schema: Schema, limits: readers.ReadLimits) -> str:
     """The summary and the marked copy of one file (in the child that has just read it)."""
     if outcome.problem:
         return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
-    if sum(len(row) for sheet in outcome.sheets for row in sheet.rows) > maximum:
+    if sum(readers.cell_count(sheet) for sheet in outcome.sheets) > maximum:
         return "too_large"
     if outcome.kind == "xlsx" and job.source is not None:
         try:
@@ -313,6 +314,12 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
             return "written"
         except Unpatchable:
             pass   # rebuilt from the parsed cells below
+    if any(sheet.cells is not None for sheet in outcome.sheets):   # handed off without its cells: read them now
+        if hashlib.sha256(job.source.read_bytes()).hexdigest() != job.sha256:
+            return "changed"
+        outcome = readers.read_file(str(job.source), limits)
+        if outcome.problem:
+            return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
     summary_title = feedback_wording()["labels"]["summary_sheet"]
     titles = feedback_book.unique_titles([sheet.name for sheet in outcome.sheets], [summary_title])
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}

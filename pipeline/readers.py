@@ -120,6 +120,7 @@ class RawSheet:
     first_column: int
     rows: list[list]
     merged: tuple = ()   # ((first row, first column), (last row, last column)), 0-based, as calamine gives them
+    cells: int | None = None   # set when a hand-off left the rows out: how many cells they held
 
 
 @dataclass(frozen=True)
@@ -602,8 +603,19 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
 HANDOFF_SUFFIX = '.cells.pickle'
 
 
-def save_handoff(outcome: ReadOutcome, path: Path) -> None:
-    """Keep a parsed file's cells for a later step of the same run (the feedback copy), so it is not parsed twice."""
+def cell_count(sheet: RawSheet) -> int:
+    """Cells the sheet's rows hold (or held, when a hand-off left them out)."""
+    return sheet.cells if sheet.cells is not None else sum(len(row) for row in sheet.rows)
+
+
+def save_handoff(outcome: ReadOutcome, path: Path, with_cells: bool = True) -> None:
+    """Keep a parsed file for a later step of the same run (the feedback copy), so it is not parsed twice.
+
+    Without cells, only each sheet's layout is kept (name, place, hidden, merged ranges, cell count).
+    """
+    if not with_cells:
+        outcome = replace(outcome, sheets=tuple(replace(sheet, rows=[], cells=cell_count(sheet))
+                                                for sheet in outcome.sheets))
     temporary = path.with_name(path.name + '.partial')
     with open(temporary, 'wb') as handle:
         pickle.dump(outcome, handle, protocol=pickle.HIGHEST_PROTOCOL)

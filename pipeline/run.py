@@ -61,8 +61,9 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
 
     def process(index: int, outcome):
         product = ingest(todo[index], outcome, schema, config, stamp)
-        if not outcome.problem:
-            readers.save_handoff(outcome, handoff / f"{todo[index].version_id}{readers.HANDOFF_SUFFIX}")
+        if not outcome.problem:   # an .xlsx is marked in its own package: its copy needs the layout, not the cells
+            readers.save_handoff(outcome, handoff / f"{todo[index].version_id}{readers.HANDOFF_SUFFIX}",
+                                 with_cells=outcome.kind != "xlsx")
         return store.pack(product, schema)   # records as the store's JSON, made here on the second core
 
     def finished(count: int) -> None:

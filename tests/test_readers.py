@@ -494,3 +494,10 @@ def test_handed_off_cells_read_back_as_parsed(tmp_path):
     assert readers.read_handoff(str(kept)) == outcome
     assert readers.read_handoff(str(source)) == outcome   # any other path is parsed as usual
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(['district.xlsx', kept.name])   # no .partial
+    layout_only = tmp_path / f'layout{readers.HANDOFF_SUFFIX}'
+    readers.save_handoff(outcome, layout_only, with_cells=False)
+    sheets = readers.read_handoff(str(layout_only)).sheets
+    assert [(s.name, s.hidden, s.first_row, s.first_column, s.merged) for s in sheets] == \
+        [(s.name, s.hidden, s.first_row, s.first_column, s.merged) for s in outcome.sheets]
+    assert all(s.rows == [] for s in sheets)
+    assert [readers.cell_count(s) for s in sheets] == [sum(map(len, s.rows)) for s in outcome.sheets] != [0]
