@@ -252,8 +252,8 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
     Copies are made in limited child processes, two at a time: each takes the cells this run already
     parsed from `handoff` (readers.save_handoff), or parses the file again with the same limits (on a
     rerun, when the store already held it), and writes its workbook; the files are moved into place
-    here, one by one, once all are written. `meanwhile` (the week's other outputs) runs in this
-    process while the copies are being made.
+    here, one by one, once all are written. `meanwhile` (the week's other outputs: a callable or an
+    iterator of steps, see readers.read_and_process) runs in this process while the copies are being made.
     """
     jobs = plan_jobs(result, inputs_dir, week_dir, config)
     temporaries = {job.target: temporary_beside(job.target) for job in jobs}
@@ -296,7 +296,8 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
         return kept if kept and kept.exists() else job.source
 
     pairs = readers.read_and_process([parsed(job) for job in jobs], process, limits,
-                                     int(config.limits.get("workers", 2)), meanwhile, readers.read_handoff)
+                                     int(config.limits.get("workers", 2)), meanwhile, readers.read_handoff,
+                                     sizes=[readers.file_size(str(job.source)) for job in jobs])
     return {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
             for job, (outcome, product) in zip(jobs, pairs)}
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,15 @@ def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: p
 
 def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
                dashboard: Dashboard | None = None) -> Path:
-    """Write every output of the week under outputs/<week>/ and return that folder.
+    """Write every output of the week under outputs/<week>/ and return that folder."""
+    for _ in week_outputs(result, outputs_dir, config, schema, dashboard):
+        pass
+    return outputs_dir / result.report["week"]
+
+
+def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
+                 dashboard: Dashboard | None = None) -> Iterator[Path]:
+    """Write the week's outputs one by one, yielding each once it is in place (the caller may work in between).
 
     Half-written files of a killed run are swept by the caller before the run writes anything: this may
     run while the feedback workbooks are being written beside it.
@@ -127,21 +136,25 @@ def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Sc
     report_text = report_json_text(result.report)
     with atomic_path(week_dir / "report.json") as path:
         path.write_text(report_text, encoding="utf-8")
+    yield week_dir / "report.json"
     week = result.report["week"]
     if dashboard.files:
         with atomic_path(week_dir / approval.MANIFEST) as path:
             path.write_text(approval.manifest_text(approval.manifest(week, report_text, dashboard.files)),
                             encoding="utf-8")
+        yield week_dir / approval.MANIFEST
     week_charts = charts.build_charts(result.report, result.entities, result.window, dashboard.reports,
                                       dashboard.timeliness, config, schema)
     with atomic_path(week_dir / f"province_report_{week}.xlsx") as path:
         write_province_workbook(path, result, config, schema, dashboard, week_charts)
+    yield week_dir / f"province_report_{week}.xlsx"
     with atomic_path(week_dir / f"issues_{week}.xlsx") as path:
         write_issues_workbook(path, result, config, schema)
+    yield week_dir / f"issues_{week}.xlsx"
     from pipeline.html_report import render_week   # jinja2 is loaded only when a page is written
     with atomic_path(week_dir / "index.html") as path:
         path.write_text(render_week(result, dashboard, week_charts, config, schema), encoding="utf-8")
-    return week_dir
+    yield week_dir / "index.html"
 
 
 def _district_rows(report: dict, dataset: str, getters: list, scope: str, total_label: str) -> list[list]:

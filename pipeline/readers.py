@@ -540,23 +540,27 @@ class ChildResult:
 
 
 def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), workers: int = 2,
-                     meanwhile=None, reader=None, finished=None) -> list[tuple]:
+                     meanwhile=None, reader=None, finished=None, sizes=None) -> list[tuple]:
     """Read each file in a limited child and, if given, run process(index, outcome) there too.
 
     Processing in the child uses both cores for the costly work after parsing and sends back only
     its (smaller) product instead of every raw cell. Returns (outcome, product) pairs in path order;
     a file whose child died has product None (the caller processes that failed outcome itself).
-    `meanwhile`, if given, is called once in this process as soon as the first children are started
-    (work for the parent while they run; their results wait in their pipes). `reader(path, limits)`
+    `meanwhile`, if given, is work for this process while the children run (their results wait in their
+    pipes): a callable, called once as soon as the first children are started, or an iterator of steps,
+    advanced one step at a time with finished children replaced in between (no core left idle for long). `reader(path, limits)`
     replaces read_file (read_handoff: cells this run has already parsed). `finished(count)`, if given,
-    is called here each time a child's result has come in (progress).
+    is called here each time a child's result has come in (progress). `sizes` orders the work when the
+    paths' own sizes do not tell how much each is (say, hand-offs that hold only a layout).
     """
     paths = [os.fspath(path) for path in paths]
     sweep_scratch()
     results: list[ReadOutcome | None] = [None] * len(paths)
     # Largest files first (popped from the end): the two workers then finish close together.
-    waiting = sorted(range(len(paths)), key=lambda index: (file_size(paths[index]), -index))
+    sizes = sizes or [file_size(path) for path in paths]
+    waiting = sorted(range(len(paths)), key=lambda index: (sizes[index], -index))
     running: dict[int, Child] = {}
+    steps = _steps(meanwhile)
     with selectors.DefaultSelector() as selector:
         try:
             while waiting or running:
@@ -564,12 +568,16 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
                     child = start_child(waiting.pop(), paths, limits, process, reader)
                     running[child.descriptor] = child
                     selector.register(child.descriptor, selectors.EVENT_READ)
-                if meanwhile is not None:
-                    meanwhile, task, started = None, meanwhile, time.monotonic()
-                    task()
+                timeout = None
+                if steps is not None:
+                    started = time.monotonic()
+                    if next(steps, _DONE) is _DONE:
+                        steps = None
                     for child in running.values():   # time spent here is not theirs: results wait in the pipes
                         child.deadline += time.monotonic() - started
-                timeout = min(child.deadline for child in running.values()) - time.monotonic()
+                    timeout = 0.0   # only collect what has finished, then the next step
+                if timeout is None:
+                    timeout = min(child.deadline for child in running.values()) - time.monotonic()
                 # Read results while children are still writing them: a child blocked on a full pipe
                 # would otherwise never exit (the join-before-read deadlock).
                 for key, _ in selector.select(max(0.0, timeout)):
@@ -595,9 +603,21 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
         finally:
             for child in running.values():
                 stop_child(child)
-    if meanwhile is not None:   # nothing to read
-        meanwhile()
+    for _ in steps or ():   # the children finished first (or there were none): the rest of the parent's work
+        pass
     return [(outcome, product) for outcome, product, _ in results]
+
+
+_DONE = object()
+
+
+def _steps(meanwhile):
+    """The parent's work as an iterator of steps (a plain callable is one step); None when there is none."""
+    if meanwhile is None:
+        return None
+    if callable(meanwhile):
+        return (meanwhile() for _ in range(1))
+    return iter(meanwhile)
 
 
 HANDOFF_SUFFIX = '.cells.pickle'

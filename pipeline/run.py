@@ -150,12 +150,13 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     faults.checkpoint("built")
     week_dir = outputs_dir / week.isoformat()
 
-    def write_reports() -> None:
-        outputs.write_week(result, outputs_dir, config, schema, dashboard)
+    def write_reports():
+        yield from outputs.week_outputs(result, outputs_dir, config, schema, dashboard)
         ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
 
-    # The reports are written here while the feedback copies are made in child processes (both cores busy).
-    feedback.write_feedback(result, inputs, week_dir, config, schema, meanwhile=write_reports, handoff=handoff)
+    # The reports are written here, one file per step, while the feedback copies are made in child
+    # processes: between two steps finished copies are replaced by the next ones (both cores busy).
+    feedback.write_feedback(result, inputs, week_dir, config, schema, meanwhile=write_reports(), handoff=handoff)
     with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
         review_io.write_review_workbook(path, result.review, result.report, config)
     return RunResult(week_dir, result, dashboard.notices)

@@ -479,6 +479,27 @@ def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
     assert readers.read_and_process([], meanwhile=lambda: nothing_to_read.append(1)) == [] and nothing_to_read == [1]
 
 
+def test_meanwhile_steps_run_in_the_parent_one_at_a_time_while_children_are_replaced(tmp_path):
+    paths = [tmp_path / f'{number}.csv' for number in range(4)]
+    for path in paths:
+        path.write_text('a\n1\n', encoding='utf-8')
+    arrived, seen = [], []
+
+    def steps():
+        for _ in range(6):   # more steps than files: the last ones run once every child has finished
+            time.sleep(0.3)   # long enough for a child to finish during a step
+            seen.append((os.getpid(), len(arrived)))
+            yield
+
+    pairs = readers.read_and_process(paths, lambda index, outcome: index, workers=1, meanwhile=steps(),
+                                     finished=arrived.append)
+    assert [product for _, product in pairs] == [0, 1, 2, 3] and arrived == [1, 2, 3, 4]
+    assert [pid for pid, _ in seen] == [os.getpid()] * 6
+    # One worker: a step never waits for all the files, and files go on arriving between the steps.
+    counts = [count for _, count in seen]
+    assert counts == sorted(counts) and counts[0] < 4 and len(set(counts)) > 2
+
+
 def test_a_slow_meanwhile_does_not_time_out_children_that_finished(tmp_path):
     path = tmp_path / 'a.csv'
     path.write_text('a\n1\n', encoding='utf-8')
