@@ -180,7 +180,8 @@ def _problem_lines(issues: pd.DataFrame, titles: dict, first_columns: dict, sche
         severity = group["severity"].iloc[0]
         lines.append(Line((schema.wording["severity"][severity], kind_of(code, schema), "", "", "", "",
                            labels["places"].format(count=len(group))), severity, spans=((2, 6),)))
-        for issue in group[["sheet", "excel_row", "column_letter", "column", "value", "message"]].itertuples(index=False):
+        shown = group[["sheet", "excel_row", "column_letter", "column", "value", "message"]]
+        for issue in shown.itertuples(index=False):
             place = cell_of(issue, first_columns)
             link = location(titles[issue.sheet], *place) if place and issue.sheet in titles else None
             address = f"{xl_col_to_name(place[1] - 1)}{place[0]}" if place else "-"

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -17,6 +18,9 @@ from pipeline.config import Config, ConfigError
 from pipeline.outputs import atomic_path
 from pipeline.schema import PACKAGE_DIR, Schema, load_schema, load_yaml
 from pipeline.thaidates import thai_date, thai_datetime
+
+if TYPE_CHECKING:   # for the annotation only: segno is imported where a QR code is made
+    import segno
 
 TOP_LEVEL = ("week", "province_code", "province")
 # The figures of each report.json totals block the ministry report carries by default (FORMS.md §4),

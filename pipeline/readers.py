@@ -548,8 +548,8 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     a file whose child died has product None (the caller processes that failed outcome itself).
     `meanwhile`, if given, is work for this process while the children run (their results wait in their
     pipes): a callable, called once as soon as the first children are started, or an iterator of steps,
-    advanced one step at a time with finished children replaced in between (no core left idle for long). `reader(path, limits)`
-    replaces read_file (read_handoff: cells this run has already parsed). `finished(count)`, if given,
+    advanced one step at a time with finished children replaced in between (no core left idle for long).
+    `reader(path, limits)` replaces read_file (read_handoff: what this run has already parsed). `finished(count)`, if given,
     is called here each time a child's result has come in (progress). `sizes` orders the work when the
     paths' own sizes do not tell how much each is (say, hand-offs that hold only a layout).
     """

@@ -9,7 +9,7 @@ import xlsxwriter
 
 from pipeline.config import Config
 from pipeline.schema import Schema
-from pipeline.thaidates import thai_date, thai_datetime
+from pipeline.thaidates import thai_datetime
 
 # District text must never become a formula, a link or a number in our workbooks.
 # in_memory: xlsxwriter otherwise writes each part to a temporary file in /tmp first, which a killed run leaves.

@@ -255,6 +255,7 @@ def _add_summary(parts: dict[str, bytes], types: ContentTypes, book: Workbook, t
     opening = re.search(rb"<sheets\b[^>]*>", xml)
     xml = xml[:opening.end()] + element + xml[opening.end():]
     # Sheet-scoped names count sheets by position: every sheet moved one place right.
-    xml = re.sub(rb'\blocalSheetId="(\d+)"', lambda m: b'localSheetId="' + str(int(m.group(1)) + 1).encode() + b'"', xml)
+    xml = re.sub(rb'\blocalSheetId="(\d+)"',
+                 lambda m: b'localSheetId="' + str(int(m.group(1)) + 1).encode() + b'"', xml)
     parts[book.path] = re.sub(rb"<workbookView\b[^>]*>",
                               lambda m: re.sub(rb'\s(?:activeTab|firstSheet)="\d+"', b"", m.group(0)), xml)

@@ -96,8 +96,10 @@ def content_types(parts: dict[str, bytes]) -> ContentTypes:
     if "[Content_Types].xml" not in parts:
         raise Unpatchable("no content types")
     root = parse_xml(parts["[Content_Types].xml"])
-    return ContentTypes({e.get("Extension", "").lower(): e.get("ContentType", "") for e in root.iter(f"{{{CONTENT_TYPES}}}Default")},
-                        {e.get("PartName", ""): e.get("ContentType", "") for e in root.iter(f"{{{CONTENT_TYPES}}}Override")})
+    defaults = root.iter(f"{{{CONTENT_TYPES}}}Default")
+    overrides = root.iter(f"{{{CONTENT_TYPES}}}Override")
+    return ContentTypes({e.get("Extension", "").lower(): e.get("ContentType", "") for e in defaults},
+                        {e.get("PartName", ""): e.get("ContentType", "") for e in overrides})
 
 
 def check_parts(parts: dict[str, bytes], types: ContentTypes) -> None:

@@ -42,7 +42,8 @@ def children(xml: bytes, name: str) -> list[bytes]:
     if found is None or not found.group(2):
         return []
     tag = STYLE_SECTIONS[name]
-    return re.findall(rb"<" + tag + rb"\b[^>]*?/>|<" + tag + rb"\b[^>]*?>.*?</" + tag + rb">", found.group(2), re.DOTALL)
+    element = rb"<" + tag + rb"\b[^>]*?/>|<" + tag + rb"\b[^>]*?>.*?</" + tag + rb">"
+    return re.findall(element, found.group(2), re.DOTALL)
 
 
 def _with_fill(format_xml: bytes, fill_id: int) -> bytes:
