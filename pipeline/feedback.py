@@ -314,8 +314,10 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
         try:
             _write_marked_original(path, job, outcome, result, config, schema)
             return "written"
-        except Unpatchable:
-            pass   # rebuilt from the parsed cells below
+        except MemoryError:
+            raise
+        except Exception:   # Unpatchable, or a package spelled in a way not foreseen: rebuilt from its cells below
+            pass
     if any(sheet.cells is not None for sheet in outcome.sheets):   # handed off without its cells: read them now
         if hashlib.sha256(job.source.read_bytes()).hexdigest() != job.sha256:
             return "changed"

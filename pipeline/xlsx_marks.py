@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 
 from pipeline.xlsx_package import COMMENTS_TYPE, MAIN, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
-    add_relationship, check_parts, content_types, content_types_xml, free_name, quoted, read_package, \
+    add_relationship, check_parts, content_types, content_types_xml, free_name, parse_xml, quoted, read_package, \
     relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
 from pipeline.xlsx_styles import Styles, merge_strings, merged_styles, styles_xml
 
@@ -24,10 +24,11 @@ ROW_TAG = re.compile(rb"<row\b([^>]*?)(/?)>")
 CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
 REFERENCE = re.compile(rb'\br="([A-Z]+)(\d+)"')
 ROW_NUMBER = re.compile(rb'\br="(\d+)"')
-STYLE = re.compile(rb'\bs="(\d+)"')
+STYLE = re.compile(rb"""\bs=["'](\d+)["']""")
 # Elements a worksheet may hold after <legacyDrawing>, in the schema's order: the new element goes before them.
-AFTER_LEGACY_DRAWING = (b"<legacyDrawingHF", b"<drawingHF", b"<picture", b"<oleObjects", b"<controls",
-                        b"<webPublishItems", b"<tableParts", b"<extLst", b"</worksheet>")
+AFTER_LEGACY_DRAWING = {b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems",
+                        b"tableParts", b"extLst"}
+TAG = re.compile(rb"<(/?)([A-Za-z_][\w:.-]*)[^>]*?(/?)>")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks
 
 def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks]) -> bytes:
     parts, extra = read_package(original), read_package(marks_book)
+    as_sent = dict(parts)
     types = content_types(parts)
     check_parts(parts, types)
     book = workbook_of(parts)
@@ -70,6 +72,9 @@ def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, mark
     parts[book.styles] = styles_xml(styles)
     _add_summary(parts, types, book, summary_sheet, summary)
     parts["[Content_Types].xml"] = content_types_xml(parts["[Content_Types].xml"], types)
+    for name, data in parts.items():   # every small part edited or added is well-formed, or the copy is rebuilt
+        if data is not as_sent.get(name) and name not in book.sheets.values():   # the district's own: too large
+            parse_xml(data)
     return write_package(parts)
 
 
@@ -98,7 +103,7 @@ def _unselected(sheet: bytes) -> bytes:
     _check_sheet(sheet)
     head_end = sheet.find(b"<sheetData")
     head = sheet[:head_end] if head_end >= 0 else sheet
-    if b'tabSelected="1"' not in head and b"tabSelected='1'" not in head:
+    if b"tabSelected" not in head:
         return sheet
     return re.sub(rb"""\stabSelected=["'](?:1|true)["']""", b"", head) + sheet[len(head):]
 
@@ -225,8 +230,27 @@ def _with_comments(parts: dict[str, bytes], types: ContentTypes, path: str, shee
     drawing = add_relationship(parts, relationships_path, "vmlDrawing", posixpath.relpath(shapes, folder))
     sheet = with_relationship_prefix(sheet, b"worksheet")
     tail = sheet.find(b"</sheetData>")
-    place = min(index for index in (sheet.find(tag, tail) for tag in AFTER_LEGACY_DRAWING) if index >= 0)
+    place = _child_position(sheet, tail + len(b"</sheetData>"), AFTER_LEGACY_DRAWING)
     return sheet[:place] + f'<legacyDrawing r:id="{drawing}"/>'.encode() + sheet[place:]
+
+
+def _child_position(sheet: bytes, start: int, names: set[bytes]) -> int:
+    """Where the first of the worksheet's own children named `names` begins (else its end tag), from `start`.
+
+    Only direct children count: an <extLst> inside a <cfRule> (Excel's data bars) is not the sheet's.
+    """
+    depth = 0
+    for match in TAG.finditer(sheet, start):
+        closing, name, empty = match.groups()
+        if closing:
+            if depth == 0:
+                return match.start()   # </worksheet>
+            depth -= 1
+        elif depth == 0 and name in names:
+            return match.start()
+        elif not empty:
+            depth += 1
+    raise Unpatchable("the worksheet does not end")
 
 
 def _restyled(summary: bytes, styles: Styles, string_offset: int) -> bytes:

@@ -158,7 +158,7 @@ def with_attributes(element: bytes, **values) -> bytes:
     closing = start.endswith(b"/")
     start = start[:-1] if closing else start
     for name, value in values.items():
-        pattern = re.compile(rb"\s" + name.encode() + rb'="[^"]*"')
+        pattern = re.compile(rb"\s" + name.encode() + rb"""=(?:"[^"]*"|'[^']*')""")
         start = pattern.sub(b"", start)
         start += b" " + name.encode() + b'="' + str(value).encode() + b'"'
     return start + (b"/" if closing else b"") + rest
@@ -196,7 +196,7 @@ def add_relationship(parts: dict[str, bytes], path: str, kind: str, target: str)
 def with_relationship_prefix(xml: bytes, root: bytes) -> bytes:
     """A part whose root element declares the r: prefix for relationships (added when missing)."""
     opening = re.search(rb"<" + root + rb"\b[^>]*>", xml)
-    declared = re.search(rb'\bxmlns:r="([^"]*)"', opening.group(0))
+    declared = re.search(rb"""\bxmlns:r=["']([^"']*)["']""", opening.group(0))
     if declared and declared.group(1) != RELATIONSHIPS.encode():
         raise Unpatchable("the r: prefix means something else here")
     if declared:

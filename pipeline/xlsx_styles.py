@@ -113,7 +113,7 @@ def merge_strings(parts: dict[str, bytes], types: ContentTypes, book: Workbook, 
     items = added.group(1) if added else b""
     if not items:
         return 0
-    unique = len(re.findall(rb"<si[\s>]", items))
+    unique = len(re.findall(rb"<si[\s/>]", items))
     references = re.search(rb'<sst\b[^>]*?\scount="(\d+)"', extra)
     if book.shared_strings is None:
         book.shared_strings = free_name(parts, "xl/sharedStrings.xml")
@@ -126,7 +126,7 @@ def merge_strings(parts: dict[str, bytes], types: ContentTypes, book: Workbook, 
     opening = re.search(rb"<sst\b([^>]*?)(/?)>", xml)
     if opening is None or not re.search(rb'\bxmlns="' + MAIN.encode() + b'"', opening.group(0)):
         raise Unpatchable("shared strings are not in the main namespace without a prefix")
-    offset = len(re.findall(rb"<si[\s>]", xml))
+    offset = len(re.findall(rb"<si[\s/>]", xml))
     attributes = {"uniqueCount": offset + unique}
     total = re.search(rb'\bcount="(\d+)"', opening.group(1))
     if total:

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+import xlsxwriter
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
@@ -207,3 +208,53 @@ def test_packages_with_live_content_are_refused(change, tmp_path):
     book.save(buffer)
     with pytest.raises(xlsx_package.Unpatchable):
         xlsx_marks.marked_package(buffer.getvalue(), plain_package(), "สรุป", {})
+
+
+def marks_book_with_a_comment(row: int, column: int) -> bytes:
+    """A marks book as feedback_book makes it: the summary sheet, then a sheet carrying one comment."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("สรุป").write_string(0, 0, "หัวเรื่อง")
+    book.add_worksheet("c1").write_comment(row, column, "เหตุผล")
+    book.close()
+    return buffer.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")   # openpyxl reading the data bar
+def test_comments_go_among_the_worksheets_own_children_not_inside_a_data_bar():
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("ข้อมูล")
+    for row in range(6):
+        sheet.write_number(row, 1, row)
+    sheet.conditional_format("B1:B6", {"type": "data_bar", "data_bar_2010": True})   # a <cfRule> with its own <extLst>
+    book.close()
+    marked = xlsx_marks.marked_package(buffer.getvalue(), marks_book_with_a_comment(2, 1), "สรุป",
+                                       {"ข้อมูล": xlsx_marks.SheetMarks({(3, 2): "error"}, "c1")})
+    parts = xlsx_package.read_package(marked)
+    root = ElementTree.fromstring(parts["xl/worksheets/sheet1.xml"])
+    assert [child.tag for child in root].count(f"{MAIN}legacyDrawing") == 1
+    copy = io.BytesIO(marked)
+    assert openpyxl.load_workbook(copy)["ข้อมูล"]["B3"].comment.text == "เหตุผล"
+
+
+def test_a_tab_selected_as_true_is_unselected_too():
+    package = xlsx_package.read_package(plain_package())
+    package["xl/worksheets/sheet1.xml"] = package["xl/worksheets/sheet1.xml"].replace(
+        b'<sheetView workbookViewId="0">', b'<sheetView tabSelected="true" workbookViewId="0">')
+    assert b'tabSelected="true"' in package["xl/worksheets/sheet1.xml"]   # as LibreOffice writes it
+    marked = xlsx_marks.marked_package(xlsx_package.write_package(package), marks_book_with_a_comment(0, 0), "สรุป", {})
+    book = openpyxl.load_workbook(io.BytesIO(marked))
+    assert [bool(sheet.sheet_view.tabSelected) for sheet in book.worksheets] == [True, False]
+
+
+def test_an_empty_shared_string_counts_when_the_summary_strings_are_appended():
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts = {"xl/sharedStrings.xml": f'<sst xmlns="{main}" count="2" uniqueCount="2"><si/><si><t>ก</t></si></sst>'.encode()}
+    book = xlsx_package.Workbook("xl/workbook.xml", {}, "xl/styles.xml", "xl/sharedStrings.xml",
+                                 "xl/_rels/workbook.xml.rels")
+    extra = f'<sst xmlns="{main}" count="1" uniqueCount="1"><si><t>สรุป</t></si></sst>'.encode()
+    offset = xlsx_styles.merge_strings(parts, xlsx_package.ContentTypes({}, {}), book, extra)
+    strings = ElementTree.fromstring(parts["xl/sharedStrings.xml"])
+    assert offset == 2 and [si.findtext(f"{MAIN}t") for si in strings] == [None, "ก", "สรุป"]
+    assert strings.get("uniqueCount") == "3"
