@@ -17,7 +17,6 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from pipeline import feedback_book
 from pipeline import inbox, readers, xlsx_marks
-from pipeline.xlsx_package import Unpatchable
 from pipeline.config import Config
 from pipeline.feedback_book import WIDTHS, clean
 from pipeline.outputs import move_into_place, temporary_beside
@@ -310,53 +309,62 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
         return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
     if sum(readers.cell_count(sheet) for sheet in outcome.sheets) > maximum:
         return "too_large"
-    if outcome.kind == "xlsx" and job.source is not None:
+    original = _checked_bytes(job) if outcome.kind == "xlsx" and job.source is not None else None
+    if original is not None:
         try:
-            _write_marked_original(path, job, outcome, result, config, schema)
+            _write_marked_original(path, original, job, outcome, result, config, schema)
             return "written"
         except MemoryError:
             raise
         except Exception:   # Unpatchable, or a package spelled in a way not foreseen: rebuilt from its cells below
             pass
     if any(sheet.cells is not None for sheet in outcome.sheets):   # handed off without its cells: read them now
-        if hashlib.sha256(job.source.read_bytes()).hexdigest() != job.sha256:
+        if original is None:
             return "changed"
         outcome = readers.read_file(str(job.source), limits)
         if outcome.problem:
             return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
     summary_title = feedback_wording()["labels"]["summary_sheet"]
     titles = feedback_book.unique_titles([sheet.name for sheet in outcome.sheets], [summary_title])
-    first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
-    version, issues, duplicates = parts_of(result, job)
-    marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
-    lines = summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "")
+    lines, marks = _planned(job, outcome, titles, result, config, schema)
     feedback_book.write_book(path, summary_title, lines, list(outcome.sheets), titles, marks,
                              feedback_wording()["labels"]["author"], config)
     return "written"
 
 
-def _write_marked_original(path: Path, job: Job, outcome: readers.ReadOutcome, result: WeekResult,
-                           config: Config, schema: Schema) -> None:
-    """The district's own .xlsx with the summary in front and the problem cells marked (xlsx_marks)."""
-    original = job.source.read_bytes()
-    if hashlib.sha256(original).hexdigest() != job.sha256:
-        raise Unpatchable("the file changed since it was checked")
-    summary_title, labels = feedback_wording()["labels"]["summary_sheet"], feedback_wording()["labels"]
-    titles = {sheet.name: sheet.name for sheet in outcome.sheets}   # the district's sheets keep their names
+def _checked_bytes(job: Job) -> bytes | None:
+    """The file's bytes when they are still the version the run checked (None when it has changed since)."""
+    data = job.source.read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == job.sha256 else None
+
+
+def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], result: WeekResult, config: Config,
+             schema: Schema) -> tuple[list[Line], list[Mark]]:
+    """The summary sheet's lines and the cells to mark, for a copy whose sheets are named `titles`."""
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
     version, issues, duplicates = parts_of(result, job)
     marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
-    lines = summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "")
+    return summary_lines(version, issues, duplicates, titles, first_columns, config, schema, ""), marks
+
+
+def _write_marked_original(path: Path, original: bytes, job: Job, outcome: readers.ReadOutcome, result: WeekResult,
+                           config: Config, schema: Schema) -> None:
+    """The district's own .xlsx with the summary in front and the problem cells marked (xlsx_marks)."""
+    labels = feedback_wording()["labels"]
+    titles = {sheet.name: sheet.name for sheet in outcome.sheets}   # the district's sheets keep their names
+    lines, marks = _planned(job, outcome, titles, result, config, schema)
     shown = {sheet.name: feedback_book.marked_cells(sheet, [mark for mark in marks if mark.sheet == sheet.name])
              for sheet in outcome.sheets}
     shown = {name: cells for name, cells in shown.items() if cells}
     marks_book = path.with_name(path.name + ".marks.xlsx")
     try:
-        carriers = feedback_book.write_marks_book(marks_book, summary_title, lines, shown, labels["author"], config)
+        carriers = feedback_book.write_marks_book(marks_book, labels["summary_sheet"], lines, shown, labels["author"],
+                                                  config)
         sheet_marks = {name: xlsx_marks.SheetMarks({(row + 1, column + 1): severity
                                                     for (row, column), (severity, _) in cells.items()}, carriers[name])
                        for name, cells in shown.items()}
-        path.write_bytes(xlsx_marks.marked_package(original, marks_book.read_bytes(), summary_title, sheet_marks))
+        path.write_bytes(xlsx_marks.marked_package(original, marks_book.read_bytes(), labels["summary_sheet"],
+                                                   sheet_marks))
     finally:
         marks_book.unlink(missing_ok=True)
 

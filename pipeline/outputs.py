@@ -116,14 +116,6 @@ def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: p
                      checks.history_weeks(reports, week), files, status, tuple(notices))
 
 
-def write_week(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
-               dashboard: Dashboard | None = None) -> Path:
-    """Write every output of the week under outputs/<week>/ and return that folder."""
-    for _ in week_outputs(result, outputs_dir, config, schema, dashboard):
-        pass
-    return outputs_dir / result.report["week"]
-
-
 def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
                  dashboard: Dashboard | None = None) -> Iterator[Path]:
     """Write the week's outputs one by one, yielding each once it is in place (the caller may work in between).

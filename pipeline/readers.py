@@ -615,9 +615,12 @@ def _steps(meanwhile):
     """The parent's work as an iterator of steps (a plain callable is one step); None when there is none."""
     if meanwhile is None:
         return None
-    if callable(meanwhile):
-        return (meanwhile() for _ in range(1))
-    return iter(meanwhile)
+    return _one_step(meanwhile) if callable(meanwhile) else iter(meanwhile)
+
+
+def _one_step(task):
+    task()
+    yield
 
 
 HANDOFF_SUFFIX = '.cells.pickle'

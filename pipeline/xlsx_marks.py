@@ -15,9 +15,12 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from pipeline.xlsx_package import COMMENTS_TYPE, MAIN, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
-    add_relationship, check_parts, content_types, content_types_xml, free_name, parse_xml, quoted, read_package, \
-    relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
+from xlsxwriter.utility import xl_col_to_name
+
+from pipeline.readers import column_number
+from pipeline.xlsx_package import COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
+    add_relationship, check_parts, content_types, content_types_xml, free_name, in_main_namespace, parse_xml, \
+    quoted, read_package, relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
 from pipeline.xlsx_styles import Styles, merge_strings, merged_styles, styles_xml
 
 ROW_TAG = re.compile(rb"<row\b([^>]*?)(/?)>")
@@ -78,29 +81,9 @@ def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, mark
     return write_package(parts)
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def _check_sheet(sheet: bytes) -> None:
-    if not re.search(rb'<worksheet\b[^>]*\bxmlns="' + MAIN.encode() + b'"', sheet[:4096]):
-        raise Unpatchable("worksheet is not in the main namespace without a prefix")
-
-
 def _unselected(sheet: bytes) -> bytes:
     """A district sheet no longer selected (the summary is the one selected tab)."""
-    _check_sheet(sheet)
+    in_main_namespace(sheet, b"worksheet")
     head_end = sheet.find(b"<sheetData")
     head = sheet[:head_end] if head_end >= 0 else sheet
     if b"tabSelected" not in head:
@@ -140,7 +123,7 @@ def _restyled_row(row: bytes, number: int, marked: dict[int, str], styles: Style
     """A row whose marked cells are restyled where they stand (rebuilt when one of them is missing)."""
     pieces, position = [], 0
     for column in sorted(marked):
-        start = row.find(b'<c r="%s%d"' % (_column_letters(column).encode(), number), position)
+        start = row.find(b'<c r="%s%d"' % (xl_col_to_name(column - 1).encode(), number), position)
         if start < 0:
             tag_end = row.index(b">") + 1
             body = b"" if row[tag_end - 2] == ord("/") else row[tag_end:-len(b"</row>")]
@@ -190,7 +173,7 @@ def _row_xml(number: int, marked: dict[int, str], body: bytes, start_tag: bytes,
         reference = REFERENCE.search(cell.group(1))
         if reference is None or int(reference.group(2)) != number:
             raise Unpatchable(f"a cell of row {number} without its reference")
-        column = _column_number(reference.group(1))
+        column = column_number(reference.group(1))
         if column in marked:
             style = STYLE.search(cell.group(1))
             cells.append((column, with_attributes(cell.group(0), s=styles.marked(int(style.group(1)) if style else 0,
@@ -200,7 +183,7 @@ def _row_xml(number: int, marked: dict[int, str], body: bytes, start_tag: bytes,
     if b"".join(rest + [body[position:]]).strip():
         raise Unpatchable(f"row {number} holds more than cells")
     present = {column for column, _ in cells}
-    cells += [(column, b'<c r="' + f"{_column_letters(column)}{number}".encode() + b'" s="' +
+    cells += [(column, b'<c r="' + f"{xl_col_to_name(column - 1)}{number}".encode() + b'" s="' +
                str(styles.marked(0, severity)).encode() + b'"/>') for column, severity in marked.items()
               if column not in present]
     start = re.sub(rb'\sspans="[^"]*"', b"", start_tag)   # the cells' span may have grown: the hint is dropped

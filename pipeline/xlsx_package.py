@@ -136,8 +136,7 @@ def workbook_of(parts: dict[str, bytes]) -> Workbook:
     if len(main) != 1 or main[0] not in parts:
         raise Unpatchable("no workbook part")
     path = main[0]
-    if not re.search(rb'<workbook\b[^>]*\bxmlns="' + MAIN.encode() + b'"', parts[path][:4096]):
-        raise Unpatchable("workbook is not in the main namespace without a prefix")
+    in_main_namespace(parts[path], b"workbook")
     relationships_path, links = relationships(parts, path)
     sheets = {}
     for element in parse_xml(parts[path]).iter(f"{{{MAIN}}}sheet"):
@@ -149,6 +148,13 @@ def workbook_of(parts: dict[str, bytes]) -> Workbook:
     if "styles" not in by_kind or by_kind["styles"] not in parts or not sheets:
         raise Unpatchable("no styles or no sheets")
     return Workbook(path, sheets, by_kind["styles"], by_kind.get("sharedStrings"), relationships_path)
+
+
+def in_main_namespace(xml: bytes, root: bytes) -> None:
+    """Unpatchable unless the part's root element is `root` in SpreadsheetML's namespace, without a prefix
+    (the byte-level edits look for unprefixed element names)."""
+    if not re.search(rb"<" + root + rb'\b[^>]*\bxmlns="' + MAIN.encode() + b'"', xml[:4096]):
+        raise Unpatchable(f"{root.decode()} is not in the main namespace without a prefix")
 
 
 def with_attributes(element: bytes, **values) -> bytes:

@@ -5,10 +5,11 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from pipeline.xlsx_package import MAIN, SHARED_STRINGS_TYPE, ContentTypes, Unpatchable, Workbook, add_relationship, \
-    free_name, with_attributes
+from pipeline.feedback_book import FILLS
+from pipeline.xlsx_package import SHARED_STRINGS_TYPE, ContentTypes, Unpatchable, Workbook, add_relationship, \
+    free_name, in_main_namespace, with_attributes
 
-FILL_COLOURS = {"error": "FFFF9C9C", "warning": "FFFFD966"}   # the same red and amber as feedback_book.FILLS
+FILL_COLOURS = {severity: "FF" + colour for severity, colour in FILLS.items()}   # ARGB, opaque
 STYLE_SECTIONS = {"numFmts": b"numFmt", "fonts": b"font", "fills": b"fill", "borders": b"border", "cellXfs": b"xf"}
 
 
@@ -52,8 +53,7 @@ def _with_fill(format_xml: bytes, fill_id: int) -> bytes:
 
 def merged_styles(district: bytes, extra: bytes) -> Styles:
     """The district's styles with the marks book's formats appended (renumbered) and the two mark fills."""
-    if not re.search(rb'<styleSheet\b[^>]*\bxmlns="' + MAIN.encode() + b'"', district[:4096]):
-        raise Unpatchable("styles are not in the main namespace without a prefix")
+    in_main_namespace(district, b"styleSheet")
     for name in ("fonts", "fills", "borders", "cellXfs"):
         if _section(district, name) is None:
             raise Unpatchable(f"styles without {name}")
@@ -123,9 +123,8 @@ def merge_strings(parts: dict[str, bytes], types: ContentTypes, book: Workbook, 
                           posixpath.relpath(book.shared_strings, posixpath.dirname(book.path)))
         return 0
     xml = parts[book.shared_strings]
+    in_main_namespace(xml, b"sst")
     opening = re.search(rb"<sst\b([^>]*?)(/?)>", xml)
-    if opening is None or not re.search(rb'\bxmlns="' + MAIN.encode() + b'"', opening.group(0)):
-        raise Unpatchable("shared strings are not in the main namespace without a prefix")
     offset = len(re.findall(rb"<si[\s/>]", xml))
     attributes = {"uniqueCount": offset + unique}
     total = re.search(rb'\bcount="(\d+)"', opening.group(1))

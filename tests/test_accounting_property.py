@@ -152,7 +152,7 @@ def test_every_row_is_accounted_for_and_totals_are_sums(plan, data):
 class skipped_writing:
     """Outputs are not what this property is about: skip writing workbooks to keep each example small."""
 
-    WRITERS = [(outputs, "write_week", lambda result, outputs_dir, *rest: outputs_dir / result.report["week"]),
+    WRITERS = [(outputs, "week_outputs", lambda *arguments, **keywords: iter(())),
                (ministry, "write_ministry", lambda *arguments, **keywords: None),
                (feedback, "write_feedback", lambda *arguments, **keywords: [])]
 
