@@ -549,8 +549,9 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     `meanwhile`, if given, is work for this process while the children run (their results wait in their
     pipes): a callable, called once as soon as the first children are started, or an iterator of steps,
     advanced one step at a time with finished children replaced in between (no core left idle for long).
-    `reader(path, limits)` replaces read_file (read_handoff: what this run has already parsed). `finished(count)`, if given,
-    is called here each time a child's result has come in (progress). `sizes` orders the work when the
+    `reader(path, limits)` replaces read_file (read_handoff: what this run has already parsed). `finished(index,
+    outcome, product)`, if given, is called here as each file's result comes in (in the order they finish), so
+    this process can use it at once. `sizes` orders the work when the
     paths' own sizes do not tell how much each is (say, hand-offs that hold only a layout).
     """
     paths = [os.fspath(path) for path in paths]
@@ -564,7 +565,9 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
     with selectors.DefaultSelector() as selector:
         try:
             while waiting or running:
-                while waiting and len(running) < max(1, workers):
+                # While this process works on its own steps one more child runs: the cores stay busy even
+                # when both children finish during a long step.
+                while waiting and len(running) < max(1, workers) + (steps is not None):
                     child = start_child(waiting.pop(), paths, limits, process, reader)
                     running[child.descriptor] = child
                     selector.register(child.descriptor, selectors.EVENT_READ)
@@ -592,7 +595,7 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
                     if results[child.index][2]:
                         raise RuntimeError(f"processing {paths[child.index]} failed:\n{results[child.index][2]}")
                     if finished is not None:
-                        finished(len(paths) - len(waiting) - len(running))
+                        finished(child.index, *results[child.index][:2])
                 for child in [child for child in running.values() if child.deadline <= time.monotonic()]:
                     selector.unregister(child.descriptor)
                     del running[child.descriptor]
@@ -600,6 +603,8 @@ def read_and_process(paths, process=None, limits: ReadLimits = ReadLimits(), wor
                     path = paths[child.index]
                     results[child.index] = (failed(path, detect_kind(path), 'timeout',
                                                    f'no result within {limits.seconds:g} s'), None, None)
+                    if finished is not None:
+                        finished(child.index, *results[child.index][:2])
         finally:
             for child in running.values():
                 stop_child(child)

@@ -51,13 +51,14 @@ class RunResult:
     notices: tuple[str, ...] = ()   # sign-off and jump-check lines, printed after the summary
 
 
-def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path) -> list:
-    """Parse and ingest new file versions in worker processes (both cores), with progress on long runs.
+def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path, save) -> None:
+    """Parse and ingest new file versions in worker processes (both cores), saving each with `save` as it comes in.
 
     Each parsed file's cells are also left in `handoff` for its feedback copy later in the run.
     """
     workers = int(config.limits.get("workers", 2))
     step = max(workers * 4, len(todo) // 20)
+    count = 0
 
     def process(index: int, outcome):
         product = ingest(todo[index], outcome, schema, config, stamp)
@@ -66,19 +67,17 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
                                  with_cells=outcome.kind != "xlsx")
         return store.pack(product, schema)   # records as the store's JSON, made here on the second core
 
-    def finished(count: int) -> None:
+    def finished(index: int, outcome, product) -> None:
+        nonlocal count
+        # A child that died never processed its file: its failed outcome is ingested here.
+        save(product if product is not None else ingest(todo[index], outcome, schema, config, stamp))
+        faults.checkpoint("read")
+        count += 1
         if len(todo) > step and (count % step == 0 or count == len(todo)):
             progress(f"  อ่านแล้ว {count}/{len(todo)} ไฟล์")
 
     # One pool for every file (no batches): a worker is never left idle waiting for a batch's slowest file.
-    pairs = readers.read_and_process([f.path for f in todo], process, read_limits(config), workers,
-                                     finished=finished)
-    ingested = []
-    for file, (outcome, product) in zip(todo, pairs):
-        # A child that died never processed its file: its failed outcome is ingested here.
-        ingested.append(product if product is not None else ingest(file, outcome, schema, config, stamp))
-        faults.checkpoint("read")
-    return ingested
+    readers.read_and_process([f.path for f in todo], process, read_limits(config), workers, finished=finished)
 
 
 def _progress(message: str) -> None:
@@ -127,11 +126,13 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
-        ingested = _read_and_ingest(todo, config, schema, stamp, progress, handoff)
-        # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
-        ingested += [ingest(sheet, sheet.read(), schema, config, stamp)
-                     for sheet in sheets if known.get(sheet.version_id) != stamp]
-        store.save_versions(connection, ingested, schema)
+        # Versions are stored while the others are still being read; committed together, all or nothing.
+        with store.version_writer(connection, schema) as save:
+            _read_and_ingest(todo, config, schema, stamp, progress, handoff, save)
+            # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
+            for sheet in sheets:
+                if known.get(sheet.version_id) != stamp:
+                    save(ingest(sheet, sheet.read(), schema, config, stamp))
         # The office's answers on possible duplicates, typed into earlier review workbooks, are kept first.
         review_io.save_answers(connection, review_io.read_answers(outputs_dir))
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
@@ -153,10 +154,11 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     def write_reports():
         yield from outputs.week_outputs(result, outputs_dir, config, schema, dashboard)
         ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
+        yield
+        with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
+            review_io.write_review_workbook(path, result.review, result.report, config)
 
     # The reports are written here, one file per step, while the feedback copies are made in child
     # processes: between two steps finished copies are replaced by the next ones (both cores busy).
     feedback.write_feedback(result, inputs, week_dir, config, schema, meanwhile=write_reports(), handoff=handoff)
-    with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
-        review_io.write_review_workbook(path, result.review, result.report, config)
     return RunResult(week_dir, result, dashboard.notices)

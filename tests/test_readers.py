@@ -469,9 +469,11 @@ def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
         path.write_text('a,b\n' + '1,2\n' * rows, encoding='utf-8')
     calls, counts = [], []
     pairs = readers.read_and_process(paths, lambda index, outcome: (os.getpid(), len(outcome.sheets[0].rows)),
-                                     workers=2, meanwhile=lambda: calls.append(os.getpid()), finished=counts.append)
+                                     workers=2, meanwhile=lambda: calls.append(os.getpid()),
+                                     finished=lambda index, outcome, product: counts.append((index, product[1])))
     assert calls == [os.getpid()]
-    assert counts == [1, 2, 3]   # progress: once per file, as each result came in
+    # Once per file, as each result came in, with what its child made of it.
+    assert sorted(counts) == [(0, 2), (1, 3001), (2, 301)]
     # Started largest first, returned in the order asked, each processed in its own child.
     assert [product[1] for _, product in pairs] == [2, 3001, 301]
     assert all(product[0] != os.getpid() for _, product in pairs)
@@ -492,8 +494,8 @@ def test_meanwhile_steps_run_in_the_parent_one_at_a_time_while_children_are_repl
             yield
 
     pairs = readers.read_and_process(paths, lambda index, outcome: index, workers=1, meanwhile=steps(),
-                                     finished=arrived.append)
-    assert [product for _, product in pairs] == [0, 1, 2, 3] and arrived == [1, 2, 3, 4]
+                                     finished=lambda index, outcome, product: arrived.append(product))
+    assert [product for _, product in pairs] == [0, 1, 2, 3] and sorted(arrived) == [0, 1, 2, 3]
     assert [pid for pid, _ in seen] == [os.getpid()] * 6
     # One worker: a step never waits for all the files, and files go on arriving between the steps.
     counts = [count for _, count in seen]
