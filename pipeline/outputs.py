@@ -117,8 +117,9 @@ def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: p
 
 
 def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
-                 dashboard: Dashboard | None = None) -> Iterator[Path]:
-    """Write the week's outputs one by one, yielding each once it is in place (the caller may work in between).
+                 dashboard: Dashboard | None = None) -> Iterator[Path | None]:
+    """Write the week's outputs one by one, yielding each once it is in place, and None between the halves of a
+    long one (the caller may work at every yield).
 
     Half-written files of a killed run are swept by the caller before the run writes anything: this may
     run while the feedback workbooks are being written beside it.
@@ -135,14 +136,15 @@ def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: 
             path.write_text(approval.manifest_text(approval.manifest(week, report_text, dashboard.files)),
                             encoding="utf-8")
         yield week_dir / approval.MANIFEST
+    # The longest step first, while the largest feedback copies are being made beside it (fewer idle cores).
+    with atomic_path(week_dir / f"issues_{week}.xlsx") as path:
+        yield from write_issues_workbook(path, result, config, schema)
+    yield week_dir / f"issues_{week}.xlsx"
     week_charts = charts.build_charts(result.report, result.entities, result.window, dashboard.reports,
                                       dashboard.timeliness, config, schema)
     with atomic_path(week_dir / f"province_report_{week}.xlsx") as path:
         write_province_workbook(path, result, config, schema, dashboard, week_charts)
     yield week_dir / f"province_report_{week}.xlsx"
-    with atomic_path(week_dir / f"issues_{week}.xlsx") as path:
-        write_issues_workbook(path, result, config, schema)
-    yield week_dir / f"issues_{week}.xlsx"
     from pipeline.html_report import render_week   # jinja2 is loaded only when a page is written
     with atomic_path(week_dir / "index.html") as path:
         path.write_text(render_week(result, dashboard, week_charts, config, schema), encoding="utf-8")
@@ -215,8 +217,8 @@ def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.Data
     return frame
 
 
-def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> None:
-    """Every problem of the week, one row each, in Thai, for the province."""
+def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> Iterator[None]:
+    """Every problem of the week, one row each, in Thai, for the province: in two steps (cells, then the file)."""
     book = style.new_workbook(path, config)
     title = schema.label("issues_report_title", province=config.province_name)
     from pipeline.feedback import feedback_wording  # feedback imports this module: import late
@@ -229,4 +231,5 @@ def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema
                "column": "หัวคอลัมน์", "value": "label:value", "severity": "label:severity",
                "code": "label:code", "message": "label:message"}
     style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
+    yield   # a week's problems run to thousands of rows: the caller may work between the two halves
     book.close()
