@@ -16,7 +16,7 @@ import pandas as pd
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from pipeline import feedback_book
-from pipeline import inbox, readers, xlsx_marks
+from pipeline import inbox, readers, xlsx_comments, xlsx_marks
 from pipeline.config import Config
 from pipeline.feedback_book import WIDTHS, clean
 from pipeline.outputs import move_into_place, temporary_beside
@@ -356,15 +356,18 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
     shown = {sheet.name: feedback_book.marked_cells(sheet, [mark for mark in marks if mark.sheet == sheet.name])
              for sheet in outcome.sheets}
     shown = {name: cells for name, cells in shown.items() if cells}
+    sheet_marks = {}
+    for drawing, (name, cells) in enumerate(shown.items(), start=1):
+        notes = {place: "\n".join(reasons) for place, (_, reasons) in cells.items()}
+        sheet_marks[name] = xlsx_marks.SheetMarks(
+            {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()},
+            (xlsx_comments.comments_xml(notes, labels["author"]),
+             xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, drawing)))
     marks_book = path.with_name(path.name + ".marks.xlsx")
     try:
-        carriers = feedback_book.write_marks_book(marks_book, labels["summary_sheet"], lines, shown, labels["author"],
-                                                  config)
-        sheet_marks = {name: xlsx_marks.SheetMarks({(row + 1, column + 1): severity
-                                                    for (row, column), (severity, _) in cells.items()}, carriers[name])
-                       for name, cells in shown.items()}
+        summary = feedback_book.summary_body(marks_book, labels["summary_sheet"], lines, config)
         path.write_bytes(xlsx_marks.marked_package(original, marks_book.read_bytes(), labels["summary_sheet"],
-                                                   sheet_marks))
+                                                   sheet_marks, summary))
     finally:
         marks_book.unlink(missing_ok=True)
 

@@ -11,9 +11,11 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pipeline.readers import RawSheet
+from pipeline.summary_xml import SheetBody, sheet_body
 from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
@@ -127,8 +129,12 @@ def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) ->
 
 def _write_comment(sheet, row: int, column: int, lines: list[str], author: str) -> None:
     text = "\n".join(lines)
-    height = _lines_needed(text, 40)
-    sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": min(22 * height + 20, 600)})
+    sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": note_height(text)})
+
+
+def note_height(text: str) -> int:
+    """Pixels a cell's note needs to show its text (at 40 characters a line, at most 600)."""
+    return min(22 * _lines_needed(text, 40) + 20, 600)
 
 
 def marked_cells(raw: RawSheet, marks: list) -> dict[tuple[int, int], tuple[str, list[str]]]:
@@ -136,24 +142,21 @@ def marked_cells(raw: RawSheet, marks: list) -> dict[tuple[int, int], tuple[str,
     return _shown_marks(marks, _merged_cells(raw))
 
 
-def write_marks_book(path: Path, summary_title: str, lines: list, shown: dict[str, dict], author: str,
-                     config) -> dict[str, str]:
-    """The summary sheet, then per marked district sheet one holding only its comments; return sheet -> carrier.
+def summary_body(path: Path, summary_title: str, lines: list, config) -> SheetBody:
+    """Write a workbook holding the summary sheet's frame and formats; return its cells as XML naming those formats.
 
-    xlsx_marks grafts this book's summary and comments into the district's own package.
+    xlsx_marks grafts this book's summary sheet, with these cells, into the district's own package.
     """
     book = new_workbook(path, config)
     summary = book.add_worksheet(summary_title)
-    carriers = {}
-    for number, (name, cells) in enumerate(shown.items(), start=1):
-        carriers[name] = f"c{number}"
-        sheet = book.add_worksheet(carriers[name])
-        for (row, column), (_, reasons) in cells.items():
-            _write_comment(sheet, row, column, reasons, author)
-    _write_summary(book, summary, lines, config)
+    rows = summary_rows(lines, config.font_size)
+    looks = {look: fmt(book, config, **dict(look)) for _, cells in rows for _, _, look, _, _ in cells}
+    for column, cell_format in enumerate(looks.values()):   # a cell each, so that xlsxwriter numbers the formats
+        summary.write_blank(0, column, None, cell_format)
+    _summary_frame(summary)
     summary.activate()
     book.close()
-    return carriers
+    return sheet_body(rows, lambda look: looks[look].xf_index)
 
 
 def _value_at(raw: RawSheet, row: int, column: int):
@@ -227,38 +230,73 @@ def _fit_page(sheet) -> None:
 
 # ---------------------------------------------------------------- the summary sheet
 
+def summary_rows(lines: list, size: int) -> list[tuple[float, list[tuple]]]:
+    """Each summary line as (height, cells); a cell is (column, value, look, link, last merged column or None).
+
+    The look is the cell format's properties (a frozenset, for fmt). A value None is a formatted blank: the rest of
+    a merged range, or an empty cell that still shows its line's fill. Unformatted empty cells are left out.
+    """
+    rows = []
+    for line in lines:
+        spans = {first - 1: last - 1 for first, last in line.spans}
+        filled, cells, skip_to = line.style in LINE_FILLS, [], -1
+        for column, value in enumerate(line.cells):
+            if column <= skip_to:
+                continue   # inside a merged range: written as its blank below
+            linked = column == 1 and bool(line.link)
+            look = _look(line.style, _wraps(line, column + 1), isinstance(value, int), linked, size)
+            last = spans.get(column)
+            if linked or value != "" or last is not None or filled:
+                shown = value if isinstance(value, int) else clean(value) or None
+                cells.append((column, shown, look, line.link if linked else None, last))
+            if last is not None:
+                cells += [(inside, None, look, None, None) for inside in range(column + 1, last + 1)]
+                skip_to = last
+        rows.append((_row_height(line, size), cells))
+    return rows
+
+
+LINE_FILLS = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}
+
+
+@cache
+def _look(style: str, wrapped: bool, number: bool, linked: bool, size: int) -> frozenset:
+    """The format properties of a summary cell (decided per kind of cell, not per cell: a summary has thousands)."""
+    properties = {"text_wrap": wrapped}
+    if style in GROW:
+        properties.update(bold=True, font_size=size + GROW[style])
+    if number or style == "header":
+        properties["align"] = "center"
+    if style in LINE_FILLS:
+        properties.update(pattern=1, bg_color=LINE_FILLS[style])
+    if linked:
+        properties.update(font_color=LINK_COLOUR, underline=1)
+    return frozenset(properties.items())
+
+
 def _write_summary(book, sheet, lines: list, config) -> None:
     """The summary in the report font: sized columns, rows tall enough for wrapped Thai, links to the cells."""
-    size = config.font_size
-    fills = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}
-    for index, width in enumerate(WIDTHS):
-        sheet.set_column(index, index, width)
-    for row, line in enumerate(lines):
-        spans = {first - 1: last - 1 for first, last in line.spans}
-        inside = {c for first, last in spans.items() for c in range(first + 1, last + 1)}
-        for column, value in enumerate(line.cells):
-            if column in inside:
-                continue
-            properties = {"text_wrap": _wraps(line, column + 1)}
-            if line.style in GROW:
-                properties.update(bold=True, font_size=size + GROW[line.style])
-            if isinstance(value, int) or line.style == "header":
-                properties["align"] = "center"
-            if line.style in fills:
-                properties.update(pattern=1, bg_color=fills[line.style])
-            linked = bool(line.link) and column == 1
-            if linked:
-                properties.update(font_color=LINK_COLOUR, underline=1)
-            cell_format = fmt(book, config, **properties)
-            if column in spans:
-                sheet.merge_range(row, column, row, spans[column], "", cell_format)
-            if linked:
-                sheet.write_url(row, column, f"internal:{line.link}", cell_format, string=clean(value))
+    for row, (height, cells) in enumerate(summary_rows(lines, config.font_size)):
+        for column, value, look, link, last in cells:
+            cell_format = fmt(book, config, **dict(look))
+            if last is not None:
+                sheet.merge_range(row, column, row, last, "", cell_format)
+            if link:
+                sheet.write_url(row, column, f"internal:{link}", cell_format, string=value)
             elif isinstance(value, int):
                 sheet.write_number(row, column, value, cell_format)
-            elif value != "" or column in spans or line.style in fills:
-                sheet.write_string(row, column, clean(value), cell_format)
-        sheet.set_row(row, _row_height(line, size))
+            elif value is not None:
+                sheet.write_string(row, column, value, cell_format)
+            elif last is None:
+                sheet.write_blank(row, column, None, cell_format)
+        sheet.set_row(row, height)
+    _summary_frame(sheet)
+
+
+def _summary_frame(sheet) -> None:
+    """The summary's column widths, frozen first row and page set-up."""
+    for index, width in enumerate(WIDTHS):
+        sheet.set_column(index, index, width)
     sheet.freeze_panes(1, 0)
     _fit_page(sheet)
 
@@ -279,6 +317,7 @@ def _row_height(line, size: int) -> float:
     return count * size * 1.65 + (size if line.style == "title" else 0)
 
 
+@lru_cache(maxsize=8192)   # a summary repeats the same reasons over many rows
 def _lines_needed(text: str, capacity: float) -> int:
     """Lines a wrapped text takes in a cell holding `capacity` characters a line."""
     if len(text) <= capacity and "\n" not in text:   # most cells: short, and never wider than their length

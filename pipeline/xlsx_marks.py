@@ -2,8 +2,9 @@
 
 Every part of the district's workbook is kept (their fonts, colours, widths, validations, hidden sheets);
 a marked cell gets a clone of its own cell format with a red or amber fill; comments, the summary sheet
-(put first and selected) and the styles and strings it needs come from a small workbook xlsxwriter made
-(feedback_book.write_marks_book) and are grafted into the package. Only packages of plain worksheets are
+(put first and selected) with the styles it needs comes from a small workbook xlsxwriter made
+(feedback_book.summary_body; its cells written as XML by summary_xml); comments and their shapes are
+written by xlsx_comments. All are grafted into the package. Only packages of plain worksheets are
 marked this way: anything else (formulas, external links, drawings, existing comments, macros, a
 namespace prefix on the main elements) raises Unpatchable and the copy is rebuilt from the parsed cells.
 Pure functions of bytes: the caller reads and writes the files.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.readers import column_number
+from pipeline.summary_xml import SheetBody, with_body
 from pipeline.xlsx_package import COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
     add_relationship, check_parts, content_types, content_types_xml, free_name, in_main_namespace, parse_xml, \
     quoted, read_package, relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
@@ -36,22 +38,25 @@ TAG = re.compile(rb"<(/?)([A-Za-z_][\w:.-]*)[^>]*?(/?)>")
 
 @dataclass(frozen=True)
 class SheetMarks:
-    """The cells to fill on one of the district's sheets and the sheet of the marks book holding their comments."""
+    """The cells to fill on one of the district's sheets, and their notes (xlsx_comments' two parts), if any."""
 
-    fills: dict[tuple[int, int], str]   # (Excel row, column number) -> "error" | "warning"
-    comments_sheet: str | None          # a sheet of the marks book that carries the comments, if any
+    fills: dict[tuple[int, int], str]        # (Excel row, column number) -> "error" | "warning"
+    comments: tuple[bytes, bytes] | None     # the comments part and its VML drawing
 
 
-def marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks]) -> bytes:
-    """The district's package with `marks` applied and the marks book's first sheet added in front as the summary."""
+def marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks],
+                   summary_body: SheetBody | None = None) -> bytes:
+    """The district's package with `marks` applied and the marks book's first sheet added in front as the summary
+    (its cells replaced by `summary_body`, when given)."""
     try:
-        return _marked_package(original, marks_book, summary_sheet, marks)
+        return _marked_package(original, marks_book, summary_sheet, marks, summary_body)
     except (ValueError, KeyError, IndexError, AttributeError, zipfile.BadZipFile) as error:
         # XML spelled in a way the byte-level edits do not expect (say, UTF-16): rebuilt instead
         raise Unpatchable(f"{type(error).__name__}: {error}") from error
 
 
-def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks]) -> bytes:
+def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks],
+                    summary_body: SheetBody | None) -> bytes:
     parts, extra = read_package(original), read_package(marks_book)
     as_sent = dict(parts)
     types = content_types(parts)
@@ -64,13 +69,14 @@ def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, mark
     extra_book = workbook_of(extra)
     styles = merged_styles(parts[book.styles], extra[extra_book.styles])
     string_offset = merge_strings(parts, types, book, extra.get(extra_book.shared_strings or "", b""))
-    summary = _restyled(extra[extra_book.sheets[next(iter(extra_book.sheets))]], styles, string_offset)
+    summary = extra[extra_book.sheets[next(iter(extra_book.sheets))]]
+    summary = _restyled(with_body(summary, summary_body) if summary_body else summary, styles, string_offset)
     for name, path in book.sheets.items():
         sheet = _unselected(parts[path])
         if name in marks:
             sheet = _marked_cells(sheet, marks[name].fills, styles)
-            if marks[name].comments_sheet:
-                sheet = _with_comments(parts, types, path, sheet, extra, extra_book, marks[name].comments_sheet)
+            if marks[name].comments:
+                sheet = _with_comments(parts, types, path, sheet, *marks[name].comments)
         parts[path] = sheet
     parts[book.styles] = styles_xml(styles)
     _add_summary(parts, types, book, summary_sheet, summary)
@@ -193,17 +199,15 @@ def _row_xml(number: int, marked: dict[int, str], body: bytes, start_tag: bytes,
     return start + b"".join(xml for _, xml in sorted(cells, key=lambda pair: pair[0])) + b"</row>"
 
 
-def _with_comments(parts: dict[str, bytes], types: ContentTypes, path: str, sheet: bytes, extra: dict[str, bytes],
-                   extra_book: Workbook, carrier: str) -> bytes:
-    """The sheet with the comments (and their VML shapes) of a sheet of the marks book attached."""
+def _with_comments(parts: dict[str, bytes], types: ContentTypes, path: str, sheet: bytes, comments_xml: bytes,
+                   vml_xml: bytes) -> bytes:
+    """The sheet with its comments part and their VML shapes attached."""
     if b"<legacyDrawing" in sheet:
         raise Unpatchable("the sheet already has comments or form controls")
-    _, carried = relationships(extra, extra_book.sheets[carrier])
-    found = {kind: target for kind, target in carried.values()}
     comments = free_name(parts, "xl/comments_feedback.xml")
-    parts[comments] = extra[found["comments"]]
+    parts[comments] = comments_xml
     shapes = free_name(parts, "xl/drawings/vmlDrawing_feedback.vml")
-    parts[shapes] = extra[found["vmlDrawing"]]
+    parts[shapes] = vml_xml
     types.added["/" + comments] = COMMENTS_TYPE
     if types.defaults.get("vml") != VML_TYPE:
         types.added["/" + shapes] = VML_TYPE

@@ -13,7 +13,7 @@ import xlsxwriter
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from pipeline import xlsx_marks, xlsx_package, xlsx_styles
+from pipeline import xlsx_comments, xlsx_marks, xlsx_package, xlsx_styles
 from pipeline.feedback_book import FILLS
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, xlsx_book
@@ -210,14 +210,18 @@ def test_packages_with_live_content_are_refused(change, tmp_path):
         xlsx_marks.marked_package(buffer.getvalue(), plain_package(), "สรุป", {})
 
 
-def marks_book_with_a_comment(row: int, column: int) -> bytes:
-    """A marks book as feedback_book makes it: the summary sheet, then a sheet carrying one comment."""
+def summary_book() -> bytes:
+    """A marks book as feedback_book makes it: the summary sheet."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     book.add_worksheet("สรุป").write_string(0, 0, "หัวเรื่อง")
-    book.add_worksheet("c1").write_comment(row, column, "เหตุผล")
     book.close()
     return buffer.getvalue()
+
+
+def a_comment(row: int, column: int) -> tuple[bytes, bytes]:
+    """One note's comments part and VML drawing, as feedback writes them."""
+    return xlsx_comments.comments_xml({(row, column): "เหตุผล"}, "ระบบ"), xlsx_comments.vml_xml({(row, column): 64}, 1)
 
 
 @pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")   # openpyxl reading the data bar
@@ -229,8 +233,8 @@ def test_comments_go_among_the_worksheets_own_children_not_inside_a_data_bar():
         sheet.write_number(row, 1, row)
     sheet.conditional_format("B1:B6", {"type": "data_bar", "data_bar_2010": True})   # a <cfRule> with its own <extLst>
     book.close()
-    marked = xlsx_marks.marked_package(buffer.getvalue(), marks_book_with_a_comment(2, 1), "สรุป",
-                                       {"ข้อมูล": xlsx_marks.SheetMarks({(3, 2): "error"}, "c1")})
+    marked = xlsx_marks.marked_package(buffer.getvalue(), summary_book(), "สรุป",
+                                       {"ข้อมูล": xlsx_marks.SheetMarks({(3, 2): "error"}, a_comment(2, 1))})
     parts = xlsx_package.read_package(marked)
     root = ElementTree.fromstring(parts["xl/worksheets/sheet1.xml"])
     assert [child.tag for child in root].count(f"{MAIN}legacyDrawing") == 1
@@ -243,7 +247,7 @@ def test_a_tab_selected_as_true_is_unselected_too():
     package["xl/worksheets/sheet1.xml"] = package["xl/worksheets/sheet1.xml"].replace(
         b'<sheetView workbookViewId="0">', b'<sheetView tabSelected="true" workbookViewId="0">')
     assert b'tabSelected="true"' in package["xl/worksheets/sheet1.xml"]   # as LibreOffice writes it
-    marked = xlsx_marks.marked_package(xlsx_package.write_package(package), marks_book_with_a_comment(0, 0), "สรุป", {})
+    marked = xlsx_marks.marked_package(xlsx_package.write_package(package), summary_book(), "สรุป", {})
     book = openpyxl.load_workbook(io.BytesIO(marked))
     assert [bool(sheet.sheet_view.tabSelected) for sheet in book.worksheets] == [True, False]
 

@@ -1,0 +1,92 @@
+"""The parts written straight as XML for in-place feedback copies say what xlsxwriter would have written."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+import xlsxwriter
+
+from pipeline import feedback_book, summary_xml, xlsx_comments, xlsx_marks
+from pipeline.feedback import Line
+from tests.builders import xlsx_book
+
+AUTHOR = "ระบบตรวจสอบข้อมูล & co"
+NOTES = {
+    (0, 0): "ข้อผิดพลาด: ต้องกรอก\nค่าที่รับได้: ชาย · หญิง",
+    (5, 2): " leading space & <tags> and _x0041_ kept as typed",
+    (9, 7): "คำเตือน: " + "ยาวมาก " * 60,
+    (1_048_575, 16_383): "the very last cell",
+    (1_048_573, 16_381): "near the end",
+    (1_048_574, 3): "second last row",
+}
+
+
+def xlsxwriter_parts(notes: dict, author: str) -> tuple[bytes, bytes]:
+    """The comments part and VML drawing xlsxwriter writes for the same notes, as feedback_book asks it to."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for (row, column), note in notes.items():
+        sheet.write_comment(row, column, note, {"author": author, "width": 380,
+                                                "height": feedback_book.note_height(note)})
+    book.close()
+    with zipfile.ZipFile(buffer) as package:
+        return package.read("xl/comments1.xml"), package.read("xl/drawings/vmlDrawing1.vml")
+
+
+def test_comments_and_their_shapes_are_the_bytes_xlsxwriter_writes():
+    comments, shapes = xlsxwriter_parts(NOTES, AUTHOR)
+    assert xlsx_comments.comments_xml(NOTES, AUTHOR) == comments
+    heights = {place: feedback_book.note_height(note) for place, note in NOTES.items()}
+    assert xlsx_comments.vml_xml(heights, 1) == shapes
+    assert b'data="3"' in xlsx_comments.vml_xml(heights, 3) and b"_x0000_s3073" in xlsx_comments.vml_xml(heights, 3)
+
+
+LINES = [
+    Line(("สรุปผลการตรวจ",), "title"),
+    Line(("ไฟล์", "a & b <c>.xlsx"), "info", spans=((2, 7),)),
+    Line(("ผล", "พบข้อผิดพลาด 2 รายการ"), "error", spans=((2, 7),)),
+    Line(),
+    Line(("ชีต", "อ่าน", "รับ", "ปฏิเสธ", "ซ้ำ", "ข้าม"), "header"),
+    Line(("ข้อมูล", 120, 118, 2, 0, 0)),
+    Line(("รวม", 120, 118, 2, 0, 0), "total"),
+    Line(("ข้อผิดพลาด", "ต้องกรอก", "", "", "", "", "2 จุด"), "error", spans=((2, 6),)),
+    Line(("ข้อมูล", "C7", "ชื่อ", "", "", "", "ต้องกรอก " + "ยาว " * 40), "body", "'ข้อมูล'!C7"),
+    Line(("ชีต", "เซลล์", "คอลัมน์", "ค่า", "", "", "ข้อความ"), "header", spans=((4, 6),)),
+]
+
+
+def cell_looks(book, title: str) -> list:
+    """Every cell of a sheet as the reader sees it: value, font, fill, alignment, link; and rows, merges, panes."""
+    sheet = book[title]
+    cells = [(cell.coordinate, cell.value if cell.value != "" else None, cell.font.b, cell.font.sz, cell.font.u,
+              cell.font.color.rgb if cell.font.color else None, cell.fill.fgColor.rgb if cell.fill.fill_type else None,
+              cell.alignment.wrap_text, cell.alignment.horizontal, cell.hyperlink.location if cell.hyperlink else None)
+             for row in sheet.iter_rows() for cell in row if cell.has_style]   # unwritten cells: the book's default
+    rows = [(number, sheet.row_dimensions[number].height) for number in range(1, sheet.max_row + 1)]
+    return [cells, rows, sorted(map(str, sheet.merged_cells.ranges)), sheet.freeze_panes,
+            [(key, dimension.width) for key, dimension in sheet.column_dimensions.items()]]
+
+
+def test_the_summary_written_as_xml_reads_as_xlsxwriter_writes_it(tmp_path, config):
+    rebuilt = tmp_path / "rebuilt.xlsx"
+    feedback_book.write_book(rebuilt, "สรุป", LINES, [], {}, [], AUTHOR, config)
+    district = io.BytesIO()
+    xlsx_book({"ข้อมูล": [["ชื่อ", "อายุ"], ["ก", 1]]}).save(district)
+    body = feedback_book.summary_body(tmp_path / "frame.xlsx", "สรุป", LINES, config)
+    marked = xlsx_marks.marked_package(district.getvalue(), (tmp_path / "frame.xlsx").read_bytes(), "สรุป", {}, body)
+    in_place, expected = openpyxl.load_workbook(io.BytesIO(marked)), openpyxl.load_workbook(rebuilt)
+    assert in_place.sheetnames == ["สรุป", "ข้อมูล"]
+    assert cell_looks(in_place, "สรุป") == cell_looks(expected, "สรุป")
+    assert in_place["สรุป"]["B2"].value == "a & b <c>.xlsx" and in_place["สรุป"]["B6"].value == 120
+
+
+
+def test_summary_text_is_escaped_as_excel_reads_it():
+    body = summary_xml.sheet_body([(21.0, [(0, "a_x0041_ & <b>", frozenset(), None, None), (2, 7, frozenset(), None, 4)])],
+                                  lambda look: 3)
+    # _xHHHH_ would be read as an escaped character: its underscore is escaped, as xlsxwriter does
+    assert b'<c r="A1" s="3" t="inlineStr"><is><t xml:space="preserve">a_x005F_x0041_ &amp; &lt;b&gt;</t></is></c>' in body.cells
+    assert b'<row r="1" ht="21" customHeight="1">' in body.cells and b'<c r="C1" s="3"><v>7</v></c>' in body.cells
+    assert body.after == b'<mergeCells count="1"><mergeCell ref="C1:E1"/></mergeCells>' and body.dimension == "A1:E1"
