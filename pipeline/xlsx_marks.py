@@ -21,7 +21,7 @@ from xlsxwriter.utility import xl_col_to_name
 from pipeline.readers import column_number
 from pipeline.summary_xml import SheetBody, with_body
 from pipeline.xlsx_package import COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
-    add_relationship, check_parts, content_types, content_types_xml, free_name, in_main_namespace, parse_xml, \
+    add_relationship, check_parts, check_well_formed, content_types, content_types_xml, free_name, in_main_namespace, \
     quoted, read_package, relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
 from pipeline.xlsx_styles import Styles, merge_strings, merged_styles, styles_xml
 
@@ -83,7 +83,7 @@ def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, mark
     parts["[Content_Types].xml"] = content_types_xml(parts["[Content_Types].xml"], types)
     for name, data in parts.items():   # every small part edited or added is well-formed, or the copy is rebuilt
         if data is not as_sent.get(name) and name not in book.sheets.values():   # the district's own: too large
-            parse_xml(data)
+            check_well_formed(data)
     return write_package(parts)
 
 

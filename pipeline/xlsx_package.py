@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -88,6 +89,14 @@ def parse_xml(data: bytes) -> ElementTree.Element:
     try:
         return ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
+        raise Unpatchable(f"XML: {error}") from None
+
+
+def check_well_formed(data: bytes) -> None:
+    """Unpatchable unless the part is well-formed XML with its prefixes bound (parsed without building a tree)."""
+    try:
+        expat.ParserCreate(namespace_separator=" ").Parse(data, True)
+    except expat.ExpatError as error:
         raise Unpatchable(f"XML: {error}") from None
 
 
