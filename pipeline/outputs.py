@@ -218,7 +218,7 @@ def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.Data
 
 
 def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> Iterator[None]:
-    """Every problem of the week, one row each, in Thai, for the province: in two steps (cells, then the file)."""
+    """Every problem of the week, one row each, in Thai, for the province: in steps (rows, then the file)."""
     book = style.new_workbook(path, config)
     title = schema.label("issues_report_title", province=config.province_name)
     from pipeline.feedback import feedback_wording  # feedback imports this module: import late
@@ -230,6 +230,7 @@ def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema
                "dataset": "แบบฟอร์ม", "excel_row": "label:row", "column_letter": "label:column",
                "column": "หัวคอลัมน์", "value": "label:value", "severity": "label:severity",
                "code": "label:code", "message": "label:message"}
-    style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
-    yield   # a week's problems run to thousands of rows: the caller may work between the two halves
+    yield from style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame,
+                                 headers)
+    yield   # packing the file is a step of its own
     book.close()

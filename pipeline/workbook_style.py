@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings
                 "nan_inf_to_errors": True, "in_memory": True}
 MAX_CELL_TEXT = 32_767
 HEADER_FILL = "#DDEBF7"
+TABLE_STEP = 2000   # rows of a long table written between two of the caller's yields
 _HEADING_ROWS = 3
 TOTAL_FILL = "#FFF2CC"
 STATUS_FILLS = {"on_time": "#C6EFCE", "late": "#FFEB9C", "missing": "#FFC7CE"}
@@ -215,8 +217,8 @@ def submission_sheet(book, config: Config, schema: Schema, report: dict, account
 
 
 def table_sheet(book, name: str, title: str, report: dict, config: Config, schema: Schema,
-                frame: pd.DataFrame, headers: dict[str, str]) -> None:
-    """A plain table of text, one header row, filters on, header frozen."""
+                frame: pd.DataFrame, headers: dict[str, str]) -> Iterator[None]:
+    """A plain table of text, one header row, filters on, header frozen: written in steps of TABLE_STEP rows."""
     sheet = book.add_worksheet(name[:31])
     top = _heading(sheet, book, config, title, report, len(headers))
     header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True)
@@ -233,6 +235,8 @@ def table_sheet(book, name: str, title: str, report: dict, config: Config, schem
     write_string, write_number = sheet.write_string, sheet.write_number
     # Whole columns as lists (the values itertuples would give), read once instead of element by element.
     for row, values in enumerate(zip(*(frame[column].tolist() for column in columns)), start=top + 1):
+        if (row - top) % TABLE_STEP == 0:
+            yield   # the caller may work in between (the week's problems run to thousands of rows)
         for offset, value in enumerate(values):
             if numbered[offset] and value is not None and value is not pd.NA:
                 write_number(row, offset, int(value), looks[offset])
