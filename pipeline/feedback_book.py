@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from pipeline.readers import RawSheet
-from pipeline.summary_xml import SheetBody, sheet_body
+from pipeline.sheet_xml import SheetBody, sheet_body
 from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable

@@ -230,7 +230,7 @@ def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema
                "dataset": "แบบฟอร์ม", "excel_row": "label:row", "column_letter": "label:column",
                "column": "หัวคอลัมน์", "value": "label:value", "severity": "label:severity",
                "code": "label:code", "message": "label:message"}
-    yield from style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame,
-                                 headers)
+    rest = style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
     yield   # packing the file is a step of its own
     book.close()
+    path.write_bytes(style.add_table_rows(path.read_bytes(), rest))

@@ -150,15 +150,6 @@ def _sql_rows(frame: pd.DataFrame):
     return zip(*columns)
 
 
-def save_versions(connection: sqlite3.Connection, ingested: list, schema: Schema) -> None:
-    """Write newly read file versions in one transaction (all or nothing)."""
-    if not ingested:
-        return
-    with version_writer(connection, schema) as save:
-        for item in ingested:
-            save(item)
-
-
 @contextmanager
 def version_writer(connection: sqlite3.Connection, schema: Schema) -> Iterator[Callable]:
     """One transaction for newly read versions, saved one by one as they come in: committed at the end, all
@@ -196,10 +187,10 @@ def _record_columns(dataset: str, schema: Schema) -> list[str]:
 
 
 def pack(item, schema: Schema):
-    """The same ingested version with its record sets already as the JSON text the store keeps.
+    """The same ingested version with its record sets already as the compressed JSON the store keeps.
 
     Meant for the parsing child (both cores): the parent then unpickles bytes instead of record
-    frames and does not serialise them again in save_versions, which accepts packed and unpacked items.
+    frames and does not serialise them again in version_writer, which accepts packed and unpacked items.
     """
     return dataclasses.replace(item, records={
         dataset: records if isinstance(records, (str, bytes)) else records_payload(records,

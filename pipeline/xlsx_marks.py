@@ -3,7 +3,7 @@
 Every part of the district's workbook is kept (their fonts, colours, widths, validations, hidden sheets);
 a marked cell gets a clone of its own cell format with a red or amber fill; comments, the summary sheet
 (put first and selected) with the styles it needs comes from a small workbook xlsxwriter made
-(feedback_book.summary_body; its cells written as XML by summary_xml); comments and their shapes are
+(feedback_book.summary_body; its cells written as XML by sheet_xml); comments and their shapes are
 written by xlsx_comments. All are grafted into the package. Only packages of plain worksheets are
 marked this way: anything else (formulas, external links, drawings, existing comments, macros, a
 namespace prefix on the main elements) raises Unpatchable and the copy is rebuilt from the parsed cells.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.readers import column_number
-from pipeline.summary_xml import SheetBody, with_body
+from pipeline.sheet_xml import SheetBody, with_body
 from pipeline.xlsx_package import COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
     add_relationship, check_parts, check_well_formed, content_types, content_types_xml, free_name, in_main_namespace, \
     quoted, read_package, relationships, with_attributes, with_relationship_prefix, workbook_of, write_package

@@ -5,9 +5,10 @@ import io
 import zipfile
 
 import openpyxl
+import pandas as pd
 import xlsxwriter
 
-from pipeline import feedback_book, summary_xml, xlsx_comments, xlsx_marks
+from pipeline import feedback_book, sheet_xml, workbook_style, xlsx_comments, xlsx_marks
 from pipeline.feedback import Line
 from tests.builders import xlsx_book
 
@@ -84,9 +85,43 @@ def test_the_summary_written_as_xml_reads_as_xlsxwriter_writes_it(tmp_path, conf
 
 
 def test_summary_text_is_escaped_as_excel_reads_it():
-    body = summary_xml.sheet_body([(21.0, [(0, "a_x0041_ & <b>", frozenset(), None, None), (2, 7, frozenset(), None, 4)])],
+    body = sheet_xml.sheet_body([(21.0, [(0, "a_x0041_ & <b>", frozenset(), None, None), (2, 7, frozenset(), None, 4)])],
                                   lambda look: 3)
     # _xHHHH_ would be read as an escaped character: its underscore is escaped, as xlsxwriter does
     assert b'<c r="A1" s="3" t="inlineStr"><is><t xml:space="preserve">a_x005F_x0041_ &amp; &lt;b&gt;</t></is></c>' in body.cells
     assert b'<row r="1" ht="21" customHeight="1">' in body.cells and b'<c r="C1" s="3"><v>7</v></c>' in body.cells
     assert body.after == b'<mergeCells count="1"><mergeCell ref="C1:E1"/></mergeCells>' and body.dimension == "A1:E1"
+
+
+def test_issue_table_rows_written_as_xml_read_like_its_first_row(tmp_path, config, schema):
+    headers = {"district": "label:district", "excel_row": "label:row", "value": "label:value", "message": "label:message"}
+    frame = pd.DataFrame({"district": ["เมืองแพร่", "ลอง", "สอง", "วังชิ้น"],
+                          "excel_row": pd.array([7, None, 12, 1_048_576], dtype="Int64"),
+                          "value": ["=SUM(A1:A2)", "a & b <c>", "", None],
+                          "message": ["ต้องกรอก", "ยาว " * 60, "0812345678", "x"]})
+    report = {"week": "2021-12-24"}
+    path = tmp_path / "issues.xlsx"
+    book = workbook_style.new_workbook(path, config)
+    rest = workbook_style.table_sheet(book, "ปัญหา", "หัวเรื่อง", report, config, schema, frame, headers)
+    book.close()
+    path.write_bytes(workbook_style.add_table_rows(path.read_bytes(), rest))
+    sheet = openpyxl.load_workbook(path)["ปัญหา"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5)]
+    assert rows == [["เมืองแพร่", 7, "=SUM(A1:A2)", "ต้องกรอก"], ["ลอง", "", "a & b <c>", "ยาว " * 60],
+                    ["สอง", 12, "", "0812345678"], ["วังชิ้น", 1_048_576, "", "x"]]
+    first, later = list(sheet.iter_rows(min_row=5, max_row=5))[0], list(sheet.iter_rows(min_row=6))
+    for row in later:   # the rows written as XML look like the first, which xlsxwriter wrote
+        for cell, model in zip(row, first):
+            assert (cell.font.name, cell.font.sz, cell.border.left.style, cell.alignment.wrap_text) == \
+                (model.font.name, model.font.sz, model.border.left.style, model.alignment.wrap_text)
+        assert sheet.row_dimensions[row[0].row].height == sheet.row_dimensions[5].height
+    assert first[3].alignment.wrap_text and not first[0].alignment.wrap_text and first[0].border.left.style == "thin"
+    assert sheet["C5"].data_type == "s"   # a formula-looking value stays text
+    assert sheet.auto_filter.ref == "A4:D8" and sheet.freeze_panes == "A5" and sheet.dimensions == "A1:D8"
+
+
+def test_control_characters_become_excel_escapes_not_broken_xml():
+    rows = sheet_xml.table_rows([["a\x01b", "x"], [3, ""]], 5, [2, 4], [False, True], 24)
+    assert rows.startswith(b'<row r="5" ht="24" customHeight="1"><c r="A5" s="2" t="inlineStr"><is><t '
+                           b'xml:space="preserve">a_x0001_b</t></is></c><c r="B5" s="4"><v>3</v></c></row>')
+    assert b'<row r="6"' in rows and rows.count(b"<row ") == 2

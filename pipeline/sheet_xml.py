@@ -1,10 +1,11 @@
-"""The feedback summary's cells written straight as worksheet XML (the in-place copy's summary sheet).
+"""Worksheet cells written straight as XML, for sheets of thousands of rows: each cell one formatted string.
 
-A summary lists every problem of a file, thousands of rows for a large one; xlsxwriter spends ~10 µs a
-cell on them. Here each cell is one formatted string. The look of every cell is decided once, by
-feedback_book.summary_rows, for both this writer and xlsxwriter's (the rebuilt copy); xlsxwriter still
-writes the sheet's frame (columns, frozen header, page set-up) and the formats, whose numbers
-(`xf_index`) the cells name. Strings are written inline, so no shared-string table has to be merged.
+xlsxwriter spends ~10 µs a cell; here a cell costs well under one. xlsxwriter still writes each sheet's
+frame (columns, frozen rows, filters, page set-up, the first rows) and the formats, whose numbers
+(`xf_index`) the cells name; these cells are spliced into its sheet. Strings are written inline, so no
+shared-string table has to be merged. Two uses: the feedback summary of an in-place copy (every problem
+of a file; the look of each cell is decided once, by feedback_book.summary_rows, for this writer and
+xlsxwriter's alike) and the rows of the issues workbook's table (workbook_style.table_sheet).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from xlsxwriter.utility import xl_col_to_name
 EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData\b[^>]*>.*?</sheetData>", re.DOTALL)
 DIMENSION = re.compile(rb'<dimension\b[^>]*/>')
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,16 @@ class SheetBody:
     dimension: str
 
 
+def points(height: float) -> float:
+    """A row height in whole pixels, as Excel keeps it (and xlsxwriter writes it)."""
+    return 0.75 * int(height * 4 / 3 + 0.5)
+
+
 def _text(value: str) -> str:
     if "_x" in value:
         value = EXCEL_ESCAPE.sub(r"_x005F\1", value)
+    if CONTROL.search(value):   # not allowed in XML: written as Excel's _xHHHH_ escape, as xlsxwriter does
+        value = CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
     return escape(value, quote=False) if "&" in value or "<" in value or ">" in value else value
 
 
@@ -49,8 +58,7 @@ def sheet_body(rows: list, xf_index) -> SheetBody:
     letters = [xl_col_to_name(column) for column in range(width)]
     styles: dict = {}
     for number, (height, cells) in enumerate(rows, start=1):
-        points = 0.75 * int(height * 4 / 3 + 0.5)   # whole pixels, as Excel keeps a row's height (and xlsxwriter)
-        parts.append(f'<row r="{number}" ht="{points:g}" customHeight="1">')
+        parts.append(f'<row r="{number}" ht="{points(height):g}" customHeight="1">')
         for column, value, look, link, last in cells:
             reference = f"{letters[column]}{number}"
             style = styles.get(look)
@@ -82,3 +90,33 @@ def with_body(frame: bytes, body: SheetBody) -> bytes:
         raise ValueError("not a frame written for a summary")
     frame = frame[:found.start()] + body.cells + body.after + frame[found.end():]
     return DIMENSION.sub(f'<dimension ref="{body.dimension}"/>'.encode(), frame, count=1)
+
+
+def table_rows(columns: list[list], first_row: int, styles: list[int], numbered: list[bool], height: float) -> bytes:
+    """Rows of a table from its columns (lists of equal length), the first as Excel row `first_row` (1-based).
+
+    Every cell is written: a column's own format number (`styles`), numbers where `numbered` says so and the
+    value is a whole number, else text (an empty value an empty text), as the table's first rows were.
+    """
+    letters = [xl_col_to_name(column) for column in range(len(columns))]
+    row_start = f'" ht="{points(height):g}" customHeight="1">'
+    parts = []
+    for number, values in enumerate(zip(*columns), start=first_row):
+        parts.append(f'<row r="{number}{row_start}')
+        for column, value in enumerate(values):
+            if numbered[column] and isinstance(value, int):
+                parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}"><v>{value}</v></c>')
+            else:
+                parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}" t="inlineStr"><is><t '
+                             f'xml:space="preserve">{_text(value)}</t></is></c>')
+        parts.append("</row>")
+    return "".join(parts).encode()
+
+
+def with_rows(sheet: bytes, rows: bytes, dimension: str) -> bytes:
+    """A worksheet xlsxwriter wrote with `rows` added after its own, and its used range set to `dimension`."""
+    end = sheet.rfind(b"</sheetData>")
+    if end < 0:
+        raise ValueError("the worksheet has no rows to add to")
+    sheet = sheet[:end] + rows + sheet[end:]
+    return DIMENSION.sub(f'<dimension ref="{dimension}"/>'.encode(), sheet, count=1)
