@@ -36,7 +36,8 @@ def points(height: float) -> float:
     return 0.75 * int(height * 4 / 3 + 0.5)
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
+    """Cell or note text as XML character data, with Excel's _xHHHH_ escapes (as xlsxwriter writes them)."""
     if "_x" in value:
         value = EXCEL_ESCAPE.sub(r"_x005F\1", value)
     if CONTROL.search(value):   # not allowed in XML: written as Excel's _xHHHH_ escape, as xlsxwriter does
@@ -70,7 +71,7 @@ def sheet_body(rows: list, xf_index) -> SheetBody:
                 parts.append(f'<c r="{reference}" s="{style}"><v>{value}</v></c>')
             else:
                 parts.append(f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-                             f'{_text(value)}</t></is></c>')
+                             f'{xml_text(value)}</t></is></c>')
             if last is not None:
                 merges.append(f'<mergeCell ref="{reference}:{letters[last]}{number}"/>')
             if link:
@@ -108,7 +109,7 @@ def table_rows(columns: list[list], first_row: int, styles: list[int], numbered:
                 parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}"><v>{value}</v></c>')
             else:
                 parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}" t="inlineStr"><is><t '
-                             f'xml:space="preserve">{_text(value)}</t></is></c>')
+                             f'xml:space="preserve">{xml_text(value)}</t></is></c>')
         parts.append("</row>")
     return "".join(parts).encode()
 

@@ -6,10 +6,9 @@ and place beside the cell), at a fraction of the cost: each shape is one formatt
 """
 from __future__ import annotations
 
-import re
-from html import escape
-
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from pipeline.sheet_xml import xml_text
 
 WIDTH_PIXELS = 380
 COLUMN_PIXELS, ROW_PIXELS = 64, 20   # a sheet's default column width and row height, which the note is placed by
@@ -17,8 +16,6 @@ ROWS, COLUMNS = 1_048_576, 16_384
 # Excel's (and xlsxwriter's) placement of a note on the first and the last rows and columns: cell -> (start, offset).
 ROW_EDGES = {0: (0, 2), ROWS - 3: (ROWS - 7, 16), ROWS - 2: (ROWS - 6, 16), ROWS - 1: (ROWS - 5, 14)}
 COLUMN_EDGES = {COLUMNS - 3: (COLUMNS - 6, 49), COLUMNS - 2: (COLUMNS - 5, 49), COLUMNS - 1: (COLUMNS - 4, 49)}
-EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 COMMENTS_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="http://schemas.openxml'
                  'formats.org/spreadsheetml/2006/main"><authors><author>{author}</author></authors><commentList>')
@@ -37,18 +34,13 @@ VML_SHAPE = ('<v:shape id="_x0000_s{shape}" type="#_x0000_t202" style="position:
              '<x:Column>{column}</x:Column></x:ClientData></v:shape>')
 
 
-def _text(text: str) -> str:
-    text = escape(EXCEL_ESCAPE.sub(r"_x005F\1", text), quote=False)
-    return CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
-
-
 def comments_xml(notes: dict[tuple[int, int], str], author: str) -> bytes:
     """The comments part: each (0-based row, column) -> its note, by one author."""
-    parts = [COMMENTS_HEAD.format(author=_text(author))]
+    parts = [COMMENTS_HEAD.format(author=xml_text(author))]
     for (row, column), note in sorted(notes.items()):
         space = ' xml:space="preserve"' if note[:1].isspace() or note[-1:].isspace() else ""
         parts.append(f'<comment ref="{xl_rowcol_to_cell(row, column)}" authorId="0"><text><r>{RUN_PROPERTIES}'
-                     f'<t{space}>{_text(note)}</t></r></text></comment>')
+                     f'<t{space}>{xml_text(note)}</t></r></text></comment>')
     parts.append("</commentList></comments>")
     return "".join(parts).encode()
 
