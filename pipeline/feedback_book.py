@@ -19,6 +19,7 @@ from pipeline.sheet_xml import SheetBody, sheet_body
 from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
+LINE_FILLS = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}   # summary lines
 WIDTHS = [26, 11, 16, 11, 11, 22, 72]   # summary columns A..G: counts use A-F, problem rows their reason in G
 GROW = {"title": 4, "heading": 2, "header": 0, "total": 0, "error": 0, "warning": 0}   # bold, points larger
 LINK_COLOUR = "#0563C1"
@@ -254,9 +255,6 @@ def summary_rows(lines: list, size: int) -> list[tuple[float, list[tuple]]]:
                 skip_to = last
         rows.append((_row_height(line, size), cells))
     return rows
-
-
-LINE_FILLS = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}
 
 
 @cache
