@@ -363,13 +363,8 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
             {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()},
             (xlsx_comments.comments_xml(notes, labels["author"]),
              xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, drawing)))
-    marks_book = path.with_name(path.name + ".marks.xlsx")
-    try:
-        summary = feedback_book.summary_body(marks_book, labels["summary_sheet"], lines, config)
-        path.write_bytes(xlsx_marks.marked_package(original, marks_book.read_bytes(), labels["summary_sheet"],
-                                                   sheet_marks, summary))
-    finally:
-        marks_book.unlink(missing_ok=True)
+    frame, summary = feedback_book.summary_book(labels["summary_sheet"], lines, config)
+    path.write_bytes(xlsx_marks.marked_package(original, frame, labels["summary_sheet"], sheet_marks, summary))
 
 
 def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, config: Config,

@@ -8,6 +8,7 @@ file the reader did not accept and uses both cores.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 from collections.abc import Iterable
@@ -143,12 +144,13 @@ def marked_cells(raw: RawSheet, marks: list) -> dict[tuple[int, int], tuple[str,
     return _shown_marks(marks, _merged_cells(raw))
 
 
-def summary_body(path: Path, summary_title: str, lines: list, config) -> SheetBody:
-    """Write a workbook holding the summary sheet's frame and formats; return its cells as XML naming those formats.
+def summary_book(summary_title: str, lines: list, config) -> tuple[bytes, SheetBody]:
+    """A workbook holding the summary sheet's frame and formats, and the summary's cells as XML naming them.
 
     xlsx_marks grafts this book's summary sheet, with these cells, into the district's own package.
     """
-    book = new_workbook(path, config)
+    buffer = io.BytesIO()
+    book = new_workbook(buffer, config)
     summary = book.add_worksheet(summary_title)
     rows = summary_rows(lines, config.font_size)
     looks = {look: fmt(book, config, **dict(look)) for _, cells in rows for _, _, look, _, _ in cells}
@@ -157,7 +159,7 @@ def summary_body(path: Path, summary_title: str, lines: list, config) -> SheetBo
     _summary_frame(summary)
     summary.activate()
     book.close()
-    return sheet_body(rows, lambda look: looks[look].xf_index)
+    return buffer.getvalue(), sheet_body(rows, lambda look: looks[look].xf_index)
 
 
 def _value_at(raw: RawSheet, row: int, column: int):

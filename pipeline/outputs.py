@@ -3,6 +3,7 @@ inputs manifest (inputs.json) and the HTML page (index.html)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import tempfile
@@ -219,7 +220,8 @@ def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.Data
 
 def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> Iterator[None]:
     """Every problem of the week, one row each, in Thai, for the province: in steps (rows, then the file)."""
-    book = style.new_workbook(path, config)
+    buffer = io.BytesIO()   # its rows are added to the package before the file is written, once
+    book = style.new_workbook(buffer, config)
     title = schema.label("issues_report_title", province=config.province_name)
     from pipeline.feedback import feedback_wording  # feedback imports this module: import late
     pivot = by_district_and_kind(result.issues, config.districts, feedback_wording()["kinds"],
@@ -233,4 +235,4 @@ def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema
     rest = style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
     yield   # packing the file is a step of its own
     book.close()
-    path.write_bytes(style.add_table_rows(path.read_bytes(), rest))
+    path.write_bytes(style.add_table_rows(buffer.getvalue(), rest))

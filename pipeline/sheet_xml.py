@@ -65,13 +65,8 @@ def sheet_body(rows: list, xf_index) -> SheetBody:
             style = styles.get(look)
             if style is None:
                 style = styles[look] = xf_index(look)
-            if value is None or value == "":
-                parts.append(f'<c r="{reference}" s="{style}"/>')
-            elif isinstance(value, int):
-                parts.append(f'<c r="{reference}" s="{style}"><v>{value}</v></c>')
-            else:
-                parts.append(f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
-                             f'{xml_text(value)}</t></is></c>')
+            parts.append(f'<c r="{reference}" s="{style}"/>' if value is None or value == "" else
+                         _cell(reference, style, value))
             if last is not None:
                 merges.append(f'<mergeCell ref="{reference}:{letters[last]}{number}"/>')
             if link:
@@ -84,6 +79,13 @@ def sheet_body(rows: list, xf_index) -> SheetBody:
     return SheetBody("".join(parts).encode(), after.encode(), f"A1:{xl_col_to_name(width - 1)}{max(len(rows), 1)}")
 
 
+def _cell(reference: str, style: int, value: int | str) -> str:
+    """One cell: a whole number as a number, anything else as inline text."""
+    if isinstance(value, int):
+        return f'<c r="{reference}" s="{style}"><v>{value}</v></c>'
+    return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+
+
 def with_body(frame: bytes, body: SheetBody) -> bytes:
     """A worksheet written by xlsxwriter (no merged cells, no links) with its cells replaced by `body`."""
     found = SHEET_DATA.search(frame)
@@ -93,23 +95,18 @@ def with_body(frame: bytes, body: SheetBody) -> bytes:
     return DIMENSION.sub(f'<dimension ref="{body.dimension}"/>'.encode(), frame, count=1)
 
 
-def table_rows(columns: list[list], first_row: int, styles: list[int], numbered: list[bool], height: float) -> bytes:
+def table_rows(columns: list[list], first_row: int, styles: list[int], height: float) -> bytes:
     """Rows of a table from its columns (lists of equal length), the first as Excel row `first_row` (1-based).
 
-    Every cell is written: a column's own format number (`styles`), numbers where `numbered` says so and the
-    value is a whole number, else text (an empty value an empty text), as the table's first rows were.
+    Every cell is written, with its column's format number (`styles`): a whole number as a number, any other
+    value (text, empty text included) as text, as the table's first rows were.
     """
     letters = [xl_col_to_name(column) for column in range(len(columns))]
     row_start = f'" ht="{points(height):g}" customHeight="1">'
     parts = []
     for number, values in enumerate(zip(*columns), start=first_row):
         parts.append(f'<row r="{number}{row_start}')
-        for column, value in enumerate(values):
-            if numbered[column] and isinstance(value, int):
-                parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}"><v>{value}</v></c>')
-            else:
-                parts.append(f'<c r="{letters[column]}{number}" s="{styles[column]}" t="inlineStr"><is><t '
-                             f'xml:space="preserve">{xml_text(value)}</t></is></c>')
+        parts += [_cell(f"{letters[column]}{number}", styles[column], value) for column, value in enumerate(values)]
         parts.append("</row>")
     return "".join(parts).encode()
 

@@ -114,7 +114,11 @@ def _decoded(payload: str | bytes) -> dict:
 
 def records_frame(payload: str | bytes) -> pd.DataFrame:
     """A record set read back (object columns, None for missing)."""
-    return pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in _decoded(payload).items()})
+    return _frame(_decoded(payload))
+
+
+def _frame(columns: dict[str, list]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in columns.items()})
 
 
 def _records_of(payloads: list[tuple[str, str]], columns: list[str]) -> pd.DataFrame:
@@ -125,7 +129,7 @@ def _records_of(payloads: list[tuple[str, str]], columns: list[str]) -> pd.DataF
     decoded = [(version_id, _decoded(payload)) for version_id, payload in payloads]
     keys = list(decoded[0][1])
     if any(list(data) != keys for _, data in decoded):  # sets stored under other forms: let pandas align them
-        return pd.concat([records_frame(json.dumps(data)).assign(version_id=version_id)
+        return pd.concat([_frame(data).assign(version_id=version_id)
                           for version_id, data in decoded], ignore_index=True)
     merged: dict[str, list] = {key: [] for key in keys}
     version_ids: list[str] = []
@@ -177,13 +181,15 @@ def _replace_version(cursor: sqlite3.Cursor, item, schema: Schema) -> None:
     _insert(cursor, "sheets", item.sheets.reindex(columns=SHEET_COLUMNS))
     _insert(cursor, "issues", item.issues.assign(version_id=version_id).reindex(columns=["version_id", *ISSUE_COLUMNS]))
     for dataset, records in item.records.items():
-        payload = records if isinstance(records, (str, bytes)) else records_payload(records,
-                                                                                    _record_columns(dataset, schema))
-        cursor.execute("INSERT INTO record_sets VALUES (?, ?, ?)", (version_id, dataset, payload))
+        cursor.execute("INSERT INTO record_sets VALUES (?, ?, ?)",
+                       (version_id, dataset, _stored(records, dataset, schema)))
 
 
-def _record_columns(dataset: str, schema: Schema) -> list[str]:
-    return [*RECORD_META[1:], *schema.datasets[dataset].keys]
+def _stored(records, dataset: str, schema: Schema) -> str | bytes:
+    """A record set as the store keeps it (already so when packed by pack, or read from a store of before)."""
+    if isinstance(records, (str, bytes)):
+        return records
+    return records_payload(records, [*RECORD_META[1:], *schema.datasets[dataset].keys])
 
 
 def pack(item, schema: Schema):
@@ -192,10 +198,8 @@ def pack(item, schema: Schema):
     Meant for the parsing child (both cores): the parent then unpickles bytes instead of record
     frames and does not serialise them again in version_writer, which accepts packed and unpacked items.
     """
-    return dataclasses.replace(item, records={
-        dataset: records if isinstance(records, (str, bytes)) else records_payload(records,
-                                                                                     _record_columns(dataset, schema))
-        for dataset, records in item.records.items()})
+    return dataclasses.replace(item, records={dataset: _stored(records, dataset, schema)
+                                              for dataset, records in item.records.items()})
 
 
 def _insert(cursor: sqlite3.Cursor, table: str, frame: pd.DataFrame) -> None:

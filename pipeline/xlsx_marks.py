@@ -3,7 +3,7 @@
 Every part of the district's workbook is kept (their fonts, colours, widths, validations, hidden sheets);
 a marked cell gets a clone of its own cell format with a red or amber fill; comments, the summary sheet
 (put first and selected) with the styles it needs comes from a small workbook xlsxwriter made
-(feedback_book.summary_body; its cells written as XML by sheet_xml); comments and their shapes are
+(feedback_book.summary_book; its cells written as XML by sheet_xml); comments and their shapes are
 written by xlsx_comments. All are grafted into the package. Only packages of plain worksheets are
 marked this way: anything else (formulas, external links, drawings, existing comments, macros, a
 namespace prefix on the main elements) raises Unpatchable and the copy is rebuilt from the parsed cells.

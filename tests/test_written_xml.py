@@ -75,8 +75,8 @@ def test_the_summary_written_as_xml_reads_as_xlsxwriter_writes_it(tmp_path, conf
     feedback_book.write_book(rebuilt, "สรุป", LINES, [], {}, [], AUTHOR, config)
     district = io.BytesIO()
     xlsx_book({"ข้อมูล": [["ชื่อ", "อายุ"], ["ก", 1]]}).save(district)
-    body = feedback_book.summary_body(tmp_path / "frame.xlsx", "สรุป", LINES, config)
-    marked = xlsx_marks.marked_package(district.getvalue(), (tmp_path / "frame.xlsx").read_bytes(), "สรุป", {}, body)
+    frame, body = feedback_book.summary_book("สรุป", LINES, config)
+    marked = xlsx_marks.marked_package(district.getvalue(), frame, "สรุป", {}, body)
     in_place, expected = openpyxl.load_workbook(io.BytesIO(marked)), openpyxl.load_workbook(rebuilt)
     assert in_place.sheetnames == ["สรุป", "ข้อมูล"]
     assert cell_looks(in_place, "สรุป") == cell_looks(expected, "สรุป")
@@ -121,7 +121,7 @@ def test_issue_table_rows_written_as_xml_read_like_its_first_row(tmp_path, confi
 
 
 def test_control_characters_become_excel_escapes_not_broken_xml():
-    rows = sheet_xml.table_rows([["a\x01b", "x"], [3, ""]], 5, [2, 4], [False, True], 24)
+    rows = sheet_xml.table_rows([["a\x01b", "x"], [3, ""]], 5, [2, 4], 24)
     assert rows.startswith(b'<row r="5" ht="24" customHeight="1"><c r="A5" s="2" t="inlineStr"><is><t '
                            b'xml:space="preserve">a_x0001_b</t></is></c><c r="B5" s="4"><v>3</v></c></row>')
     assert b'<row r="6"' in rows and rows.count(b"<row ") == 2
