@@ -55,6 +55,7 @@ class Dataset:
     fields: tuple[Field, ...]
     rules: tuple[str, ...] = ()
     newest_by: str | None = None
+    reported: dict[str, tuple[str, ...]] = field(default_factory=dict)   # field -> report.json paths counting it
 
     def field(self, key: str) -> Field:
         """The field with this key."""
@@ -121,6 +122,7 @@ def _dataset(key: str, raw: dict) -> Dataset:
         sheet_aliases=tuple(str(a) for a in raw.get("sheet_aliases", ())),
         identity=tuple(raw["identity"]), fields=tuple(_field(f) for f in raw["fields"]),
         rules=tuple(raw.get("rules", ())), newest_by=raw.get("newest_by"),
+        reported={name: tuple(paths) for name, paths in raw.get("reported", {}).items()},
     )
 
 
