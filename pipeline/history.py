@@ -23,7 +23,7 @@ from pipeline.report import BLOCKS, build_week, prepared_versions
 from pipeline.schema import PACKAGE_DIR, Schema, load_yaml
 from pipeline.thaidates import MONTHS, THAI_DIGITS
 
-STATUSES = ("on_time", "late", "missing")
+STATUSES = ("on_time", "late", "unusable", "missing")
 
 
 @cache
@@ -117,14 +117,14 @@ def past_reports(connection, state: dict[str, pd.DataFrame], config: Config, sch
 
 @dataclass(frozen=True)
 class Timeliness:
-    """On time, late or missing per district and week, from the first report to this week."""
+    """On time, late, unusable or missing per district and week, from the first report to this week."""
 
     weeks: list[dt.date]
-    statuses: pd.DataFrame        # index: district code; columns: weeks; values: on_time | late | missing
+    statuses: pd.DataFrame        # index: district code; columns: weeks; values: on_time | late | unusable | missing
     names: dict[str, str]
 
     def counts(self) -> pd.DataFrame:
-        """Per district: weeks on time, late and missing."""
+        """Per district: weeks on time, late, unusable and missing."""
         return pd.DataFrame({status: (self.statuses == status).sum(axis=1) for status in STATUSES})
 
     def district_rates(self) -> pd.DataFrame:
@@ -132,27 +132,29 @@ class Timeliness:
         counts = self.counts()
         total = max(len(self.weeks), 1)
         return pd.DataFrame({"on_time": counts["on_time"] / total,
-                             "sent": (counts["on_time"] + counts["late"]) / total})
+                             "sent": (counts["on_time"] + counts["late"]) / total})   # unusable is not sent
 
     def week_rates(self) -> pd.DataFrame:
         """Per week: share of districts on time, and share that sent at all."""
         total = max(len(self.statuses), 1)
         return pd.DataFrame({"on_time": (self.statuses == "on_time").sum(axis=0) / total,
-                             "sent": (self.statuses != "missing").sum(axis=0) / total})
+                             "sent": self.statuses.isin(["on_time", "late"]).sum(axis=0) / total})
 
     def week_counts(self) -> pd.DataFrame:
-        """Per week: districts on time, late and missing."""
+        """Per week: districts on time, late, unusable and missing."""
         return pd.DataFrame({status: (self.statuses == status).sum(axis=0) for status in STATUSES})
 
 
 def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timeliness:
     """Each district's status in every week up to this one, from the stored versions (not the files).
 
-    The rule is the submission sheet's: on time if the district's first file version of the week came
-    by the district deadline, late if later but by the cut-off, missing if none came. Only versions
-    submitted by this week's cut-off are used, so the matrix is the same whenever the week is run.
+    The rule is the submission sheet's: on time if the district's first usable file version of the week
+    came by the district deadline, late if later but by the cut-off, unusable if every file it sent that
+    week was unusable, missing if none came. Only versions submitted by this week's cut-off are used, so
+    the matrix is the same whenever the week is run.
     """
     frame = prepared_versions(versions)
+    usable = frame["usable"] if "usable" in frame else pd.Series(True, index=frame.index)
     frame = frame[frame["submitted_at"] <= weeks.cutoff_of(week, config)]
     every_week = report_weeks(config, week)
     if len(frame):  # weeks before anyone submitted anything say nothing about any district
@@ -161,9 +163,12 @@ def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timelin
     columns = {}
     for friday in every_week:
         window = figures.window_of(friday, config)
-        first = frame[window.contains(frame["submitted_at"])].groupby("district_folder")["submitted_at"].min()
+        inside = window.contains(frame["submitted_at"])
+        sent = set(frame.loc[inside, "district_folder"])
+        first = frame[inside & usable.astype(bool)].groupby("district_folder")["submitted_at"].min()
         columns[friday] = [
-            "missing" if code not in first.index else "on_time" if first[code] <= window.deadline else "late"
+            ("unusable" if code in sent else "missing") if code not in first.index
+            else "on_time" if first[code] <= window.deadline else "late"
             for code in config.districts]
     statuses = pd.DataFrame(columns, index=list(config.districts))
     return Timeliness(every_week, statuses, dict(config.districts))
