@@ -103,7 +103,7 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
         sheets.append({"version_id": file.version_id, "sheet": sheet.name, "sheet_order": order,
                        "dataset": table.dataset, "header_row": table.header_row, "rows_read": table.rows_read,
                        "rejected": int((~sheet_records["valid"]).sum()), "blank_rows": len(table.blank_rows),
-                       "totals_rows": len(table.totals_rows)})
+                       "totals_rows": len(table.totals_rows), "missing_fields": ",".join(table.missing_fields)})
     described = describe(pd.DataFrame(notes), schema) if notes else empty_issues()
     issues = finish(pd.concat([described, *problems], ignore_index=True)) if problems or notes else empty_issues()
     return Ingested(version, pd.DataFrame(sheets), {k: pd.concat(v) for k, v in records.items()}, issues)

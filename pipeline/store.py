@@ -27,7 +27,7 @@ STORE_VERSION = "2"
 VERSION_COLUMNS = ["version_id", "source_file", "district_folder", "sha256", "size", "submitted_at",
                    "kind", "problem", "detail", "fingerprint"]
 SHEET_COLUMNS = ["version_id", "sheet", "sheet_order", "dataset", "header_row", "rows_read", "rejected",
-                 "blank_rows", "totals_rows"]
+                 "blank_rows", "totals_rows", "missing_fields"]
 RECORD_META = ["version_id", "sheet", "sheet_order", "excel_row", "valid", "identity", "district_code",
                "subdistrict_code"]
 
@@ -50,6 +50,10 @@ def create_tables(connection: sqlite3.Connection, schema: Schema) -> None:
     text = lambda columns: ", ".join(f'"{c}"' for c in columns)  # noqa: E731
     connection.execute(f"CREATE TABLE IF NOT EXISTS versions ({text(VERSION_COLUMNS)}, PRIMARY KEY (version_id))")
     connection.execute(f"CREATE TABLE IF NOT EXISTS sheets ({text(SHEET_COLUMNS)})")
+    _add_missing_columns(connection, "sheets", SHEET_COLUMNS)
+    # Files seen gone from the inbox: a week whose cut-off is after recorded_at counts nothing of that path
+    # (unless a newer version came after the removal).
+    connection.execute("CREATE TABLE IF NOT EXISTS removals (source_file, recorded_at, PRIMARY KEY (source_file, recorded_at))")
     connection.execute(f"CREATE TABLE IF NOT EXISTS issues (version_id, {text(ISSUE_COLUMNS)})")
     connection.execute("CREATE TABLE IF NOT EXISTS meta (key PRIMARY KEY, value)")
     found = connection.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
@@ -67,6 +71,30 @@ def create_tables(connection: sqlite3.Connection, schema: Schema) -> None:
     # Earlier weeks' reports, recomputed from the versions submitted by each cut-off (pipeline/history.py);
     # state_key hashes those versions and the code, so a stale entry is never used.
     connection.execute("CREATE TABLE IF NOT EXISTS week_reports (week PRIMARY KEY, state_key, payload)")
+
+
+def _add_missing_columns(connection: sqlite3.Connection, table: str, columns: list[str]) -> None:
+    """Columns added since a store was created (their values in old rows are NULL)."""
+    present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+    for column in columns:
+        if column not in present:
+            connection.execute(f'ALTER TABLE {table} ADD COLUMN "{column}"')
+
+
+def record_removals(connection: sqlite3.Connection, present: set[str], seen_at_utc: str) -> list[str]:
+    """Record, at seen_at, every stored inbox file that is no longer in the inbox; returns their paths.
+
+    A path counts as removed once per disappearance: it is recorded again only if a newer version came
+    after its last recorded removal. Google Sheets snapshots are not inbox files.
+    """
+    rows = connection.execute(
+        "SELECT v.source_file, MAX(v.submitted_at), (SELECT MAX(r.recorded_at) FROM removals r "
+        "WHERE r.source_file = v.source_file) FROM versions v WHERE v.kind IS NOT 'gsheet' "
+        "AND v.submitted_at <= ? GROUP BY v.source_file", (seen_at_utc,)).fetchall()
+    gone = [path for path, newest, removed in rows
+            if path not in present and (removed is None or removed < newest)]
+    connection.executemany("INSERT OR IGNORE INTO removals VALUES (?, ?)", [(path, seen_at_utc) for path in gone])
+    return gone
 
 
 def known_versions(connection: sqlite3.Connection) -> dict[str, str]:
@@ -217,11 +245,16 @@ def load_until(connection: sqlite3.Connection, schema: Schema, cutoff_utc: str) 
     query = lambda table: pd.read_sql_query(  # noqa: E731
         f"SELECT t.* FROM {table} t JOIN versions v USING (version_id) WHERE v.submitted_at <= ? "
         "ORDER BY t.version_id, t.rowid", connection, params=(cutoff_utc,), dtype=object)
+    versions = pd.read_sql_query("SELECT * FROM versions WHERE submitted_at <= ? ORDER BY version_id",
+                                 connection, params=(cutoff_utc,), dtype=object)
+    sheets = query("sheets")
     state = {
-        "versions": pd.read_sql_query("SELECT * FROM versions WHERE submitted_at <= ? ORDER BY version_id",
-                                      connection, params=(cutoff_utc,), dtype=object),
-        "sheets": query("sheets"),
+        "versions": versions.assign(usable=usable_versions(versions, sheets)),
+        "sheets": sheets,
         "issues": query("issues"),
+        # Removals are applied by the week computed from the state, by their own time (like the office's answers).
+        "removals": pd.read_sql_query("SELECT * FROM removals ORDER BY recorded_at, source_file", connection,
+                                      dtype=object),
     }
     payloads = connection.execute(
         "SELECT r.version_id, r.dataset, r.payload FROM record_sets r JOIN versions v USING (version_id) "
@@ -230,6 +263,12 @@ def load_until(connection: sqlite3.Connection, schema: Schema, cutoff_utc: str) 
         state[key] = _records_of([(version_id, payload) for version_id, name, payload in payloads if name == key],
                                  [*RECORD_META, *dataset.keys])
     return state
+
+
+def usable_versions(versions: pd.DataFrame, sheets: pd.DataFrame) -> pd.Series:
+    """Per version: read without a file problem and holding at least one sheet of a form."""
+    readable = versions["problem"].isna() | versions["problem"].eq("")
+    return (readable & versions["version_id"].isin(sheets["version_id"])).astype(bool)
 
 
 def cached_week_report(connection: sqlite3.Connection, week: str, state_key: str) -> str | None:
