@@ -113,6 +113,9 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     try:
         store.create_tables(connection, schema)
         files, notes = inbox.discover(inputs, config, now)
+        # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
+        store.record_removals(connection, {f.source_file for f in files} | {n["source_file"] for n in notes},
+                              utc_text(now))
         # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
         sheets = []

@@ -6,7 +6,8 @@ import pandas as pd
 from pipeline.config import Config
 from pipeline.figures import Window
 
-COUNT_COLUMNS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+COUNT_COLUMNS = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
+STATUSES = ("on_time", "late", "unusable", "missing")
 
 
 def week_versions(versions: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -15,18 +16,22 @@ def week_versions(versions: pd.DataFrame, window: Window) -> pd.DataFrame:
 
 
 def sheet_accounting(versions: pd.DataFrame, sheets: pd.DataFrame, occurrences: pd.DataFrame) -> pd.DataFrame:
-    """Per file version and sheet: read = accepted + rejected + duplicates + skipped."""
-    info = versions[["version_id", "source_file", "district_folder", "submitted_at", "problem"]]
+    """Per file version and sheet: read = accepted + updated + rejected + duplicates + skipped."""
+    info = versions[["version_id", "source_file", "district_folder", "submitted_at", "problem",
+                     *(["usable"] if "usable" in versions else [])]]
     table = info.merge(sheets, on="version_id", how="left")
     table["sheet"] = table["sheet"].fillna("")
     for column in ["rows_read", "rejected", "blank_rows", "totals_rows", "sheet_order"]:
         table[column] = pd.to_numeric(table[column]).fillna(0).astype(int)
     mine = occurrences[occurrences["version_id"].isin(info["version_id"])]
     valid = mine.groupby(["version_id", "sheet"]).size()
-    repeated = mine[~mine["is_first"]].groupby(["version_id", "sheet"]).size()
+    updates = mine["is_update"] if "is_update" in mine else pd.Series(False, index=mine.index)
+    repeated = mine[~mine["is_first"] & ~updates].groupby(["version_id", "sheet"]).size()
+    changed = mine[updates].groupby(["version_id", "sheet"]).size()
     keys = pd.MultiIndex.from_frame(table[["version_id", "sheet"]])
     table["duplicates"] = repeated.reindex(keys).fillna(0).astype(int).to_numpy()
-    table["accepted"] = valid.reindex(keys).fillna(0).astype(int).to_numpy() - table["duplicates"]
+    table["updated"] = changed.reindex(keys).fillna(0).astype(int).to_numpy()
+    table["accepted"] = valid.reindex(keys).fillna(0).astype(int).to_numpy() - table["duplicates"] - table["updated"]
     table["skipped"] = table["blank_rows"] + table["totals_rows"]
     return table.sort_values(["district_folder", "submitted_at", "source_file", "sheet_order"], kind="stable") \
         .reset_index(drop=True)
@@ -41,9 +46,13 @@ def district_submissions(accounting: pd.DataFrame, window: Window, config: Confi
             blocks[code] = {"status": "missing", "files": 0, "last_submitted": None,
                             **{column: 0 for column in COUNT_COLUMNS}}
             continue
+        usable = mine[mine["usable"].astype(bool)] if "usable" in mine else mine
         first, last = mine["submitted_at"].min(), mine["submitted_at"].max()
+        # Timeliness is judged by the first file the province could use; none usable is not a submission.
+        first_usable = usable["submitted_at"].min() if len(usable) else None
+        status = "unusable" if first_usable is None else "on_time" if first_usable <= window.deadline else "late"
         blocks[code] = {
-            "status": "on_time" if first <= window.deadline else "late",
+            "status": status,
             "files": int(mine["version_id"].nunique()),
             "first_submitted": first.tz_convert(config.timezone).isoformat(),
             "last_submitted": last.tz_convert(config.timezone).isoformat(),
@@ -55,7 +64,6 @@ def district_submissions(accounting: pd.DataFrame, window: Window, config: Confi
 def submission_totals(blocks: dict[str, dict]) -> dict:
     """Districts counted by status, and every row count summed."""
     statuses = [block["status"] for block in blocks.values()]
-    return {"on_time": statuses.count("on_time"), "late": statuses.count("late"),
-            "missing": statuses.count("missing"), "districts": len(statuses),
+    return {**{status: statuses.count(status) for status in STATUSES}, "districts": len(statuses),
             "files": sum(block["files"] for block in blocks.values()),
             **{column: sum(block[column] for block in blocks.values()) for column in COUNT_COLUMNS}}

@@ -44,7 +44,8 @@ def _rule_person_identified(records: pd.DataFrame, context) -> pd.DataFrame:
 
 
 def _rule_last_name_for_thai(records: pd.DataFrame, context) -> pd.DataFrame:
-    missing = records["last_name"].isna() & (records["nationality"] == "ไทย")
+    # FORMS.md: required unless the nationality is not Thai; a blank nationality does not say that.
+    missing = records["last_name"].isna() & (records["nationality"].isna() | (records["nationality"] == "ไทย"))
     return cell_problems(records.index[missing], "last_name", ["last_name_missing"] * int(missing.sum()))
 
 
@@ -100,16 +101,6 @@ RULES = {
 }
 
 
-def _nationality_defaults(records: pd.DataFrame, id_kinds: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
-    """Blank nationality: Thai unless the ID says otherwise (reported as an assumption)."""
-    blank = records["nationality"].isna()
-    foreign = id_kinds.isin(["non_thai", "document"])
-    assumed = pd.Series("ไทย", index=records.index).where(~foreign, "ไม่ระบุ (ไม่ใช่สัญชาติไทย)")
-    filled = records["nationality"].where(~blank, assumed)
-    return filled, cell_problems(records.index[blank], "nationality", ["nationality_assumed"] * int(blank.sum()),
-                                 assumed[blank])
-
-
 def identity_of(records: pd.DataFrame, dataset: Dataset) -> pd.Series:
     """The identity key of each record (FORMS.md): who or what the row is about."""
     if dataset.key == "unvaccinated":
@@ -155,14 +146,9 @@ def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFra
     """Records (canonical values + identity + validity, index = Excel row) and the sheet's problems."""
     dataset = context.schema.datasets[table.dataset]
     raw = table.cells.reindex(columns=list(dataset.keys))
-    values, problems, id_kinds = {}, [], None
+    values, problems = {}, []
     for form_field in dataset.fields:
-        if form_field.type == "person_id":
-            parsed = field_types.parse_person_ids(raw[form_field.key])
-            id_kinds = parsed["kind"]
-            typed, found = field_types.typed(parsed, form_field)
-        else:
-            typed, found = field_types.type_column(raw[form_field.key], form_field, context)
+        typed, found = field_types.type_column(raw[form_field.key], form_field, context)
         values[form_field.key] = typed
         problems.append(found)
     records = pd.DataFrame(values, index=raw.index)
@@ -171,9 +157,6 @@ def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFra
         codes, found = field_types.subdistricts(raw["subdistrict"], records["district_code"])
         records["subdistrict_code"] = codes
         records["subdistrict"] = field_types.clean_text(raw["subdistrict"]).replace("", None)
-        problems.append(found)
-    if "nationality" in dataset.keys:
-        records["nationality"], found = _nationality_defaults(records, id_kinds)
         problems.append(found)
     problems.append(_required(values, raw, dataset))
     for rule in dataset.rules:
