@@ -154,8 +154,8 @@ def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timelin
     the matrix is the same whenever the week is run.
     """
     frame = prepared_versions(versions)
-    usable = frame["usable"] if "usable" in frame else pd.Series(True, index=frame.index)
     frame = frame[frame["submitted_at"] <= weeks.cutoff_of(week, config)]
+    usable = frame["usable"] if "usable" in frame else pd.Series(True, index=frame.index)
     every_week = report_weeks(config, week)
     if len(frame):  # weeks before anyone submitted anything say nothing about any district
         first_week = weeks.week_of(frame["submitted_at"].min().to_pydatetime(), config)
@@ -191,6 +191,22 @@ def flat_figures(report: dict, submission: bool = True) -> dict[tuple[str, tuple
             if block in district:
                 walk(code, (block,), district[block])
     return flat
+
+
+def is_incomplete(listed: list[str], path: tuple[str, ...]) -> bool:
+    """Whether a figure, by its path in a district or totals block (e.g. ('unvaccinated', 'this_week', 'thai')),
+    is listed in that block's `incomplete`: itself or the map holding it (`unvaccinated.by_reason`)."""
+    if not listed:
+        return False
+    figure = tuple(part for index, part in enumerate(path) if not (index == 1 and part == "this_week"))
+    # Closed-list values may hold dots (อสม.): a listed path has at most three parts.
+    return any(figure[:len(entry)] == entry for entry in (tuple(item.split(".", 2)) for item in listed))
+
+
+def incomplete_list(block: dict) -> list[str]:
+    """A district's or the totals' incomplete figure paths; none in reports made before they were listed."""
+    listed = block.get("incomplete", [])
+    return listed if isinstance(listed, list) else []
 
 
 def scope_name(report: dict, scope: str, schema: Schema) -> str:

@@ -33,7 +33,7 @@ PLAN = [
     ("5402", "w4-correction.xlsx", bangkok(2022, 1, 14, 15), 1),   # a later correction does not make it late
     ("5403", "w1-late.xlsx", bangkok(2021, 12, 24, 16, 30), 2),    # after the cut-off: week 2's first file
     ("5403", "w3.xlsx", bangkok(2022, 1, 7, 12, 30), 1),            # late
-    ("5404", "broken.xlsx", bangkok(2021, 12, 31, 8), 0),           # unreadable, but a submission all the same
+    ("5404", "broken.xlsx", bangkok(2021, 12, 31, 8), 0),           # unreadable and nothing else: unusable
 ]
 
 
@@ -63,7 +63,8 @@ def build_plan(inbox: Path, plan=PLAN) -> None:
 
 def expected_statuses(plan, districts: list[str], weeks: list[str]) -> dict[str, list[str]]:
     """The rule, derived here on its own: a week is (previous Friday 16:00, Friday 16:00]; on time if the
-    district's first file of the week came by Friday 12:00, late if after, missing if none."""
+    district's first usable file of the week came by Friday 12:00, late if after, unusable if it sent only
+    files that could not be used, missing if none."""
     result = {code: [] for code in districts}
     for index, text in enumerate(weeks):
         friday = dt.date.fromisoformat(text)
@@ -71,8 +72,10 @@ def expected_statuses(plan, districts: list[str], weeks: list[str]) -> dict[str,
         opening = cutoff - dt.timedelta(days=7) if index else None
         deadline = bangkok(friday.year, friday.month, friday.day, 12)
         for code in districts:
-            moments = [m for c, _, m, _ in plan if c == code and m <= cutoff and (opening is None or m > opening)]
-            result[code].append("missing" if not moments else "on_time" if min(moments) <= deadline else "late")
+            sent = [(m, name) for c, name, m, _ in plan if c == code and m <= cutoff and (opening is None or m > opening)]
+            moments = [m for m, name in sent if name != "broken.xlsx"]
+            result[code].append(("unusable" if sent else "missing") if not moments
+                                else "on_time" if min(moments) <= deadline else "late")
     return result
 
 
@@ -138,12 +141,12 @@ def test_matrix_cells_are_coloured_and_rates_computed(four_weeks):
     for column in range(3, 3 + len(WEEKS)):
         cell = sheet.cell(row_5402, column)
         assert cell.fill.fgColor.rgb.endswith(fills[cell.value])
-    # 5402: on time, late, missing, on time -> 2 of 4 on time (50%), 3 of 4 sent (75%).
-    values = [sheet.cell(row_5402, c).value for c in range(3 + len(WEEKS), 8 + len(WEEKS))]
-    assert values == [2, 1, 1, 0.5, 0.75]
+    # 5402: on time, late, missing, on time -> 2 of 4 on time (50%), none unusable, 3 of 4 sent (75%).
+    values = [sheet.cell(row_5402, c).value for c in range(3 + len(WEEKS), 9 + len(WEEKS))]
+    assert values == [2, 1, 0, 1, 0.5, 0.75]
     week_rates = [sheet.cell(row_5402 + 8 - 1, c).value for c in range(3, 3 + len(WEEKS))]
-    # Districts on time each week, of 8: 5401 and 5402; 5401, 5403 and 5404 (its unreadable file counts); 5401; 5401, 5402.
-    assert week_rates == [2 / 8, 3 / 8, 1 / 8, 2 / 8]
+    # Districts on time each week, of 8: 5401 and 5402; 5401 and 5403 (5404's only file is unusable); 5401; 5401, 5402.
+    assert week_rates == [2 / 8, 2 / 8, 1 / 8, 2 / 8]
 
 
 def test_rerun_gives_the_same_matrix_and_history(four_weeks):
