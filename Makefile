@@ -31,19 +31,19 @@ COMPILE = @$(PY) -m compileall -q pipeline benchmarks >/dev/null
 
 weekly: $(STAMP) ## run the reporting week (current week, or WEEK=YYYY-MM-DD) on inputs/
 	$(COMPILE)
-	$(PY) -m pipeline weekly --config $(CONFIG) --inputs $(INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
+	$(PY) -m pipeline weekly --config "$(CONFIG)" --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" $(if $(WEEK),--week "$(WEEK)",)
 
 approve: $(STAMP) ## record the administrator's sign-off of a week (WEEK=YYYY-MM-DD, BY="name")
-	$(PY) -m pipeline approve --config $(CONFIG) --inputs $(INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),) $(if $(BY),--by "$(BY)",)
+	$(PY) -m pipeline approve --config "$(CONFIG)" --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" $(if $(WEEK),--week "$(WEEK)",) $(if $(BY),--by "$(BY)",)
 
 test: $(STAMP) ## run the tests
 	$(PY) -m pytest
 
 national: $(STAMP) ## merge provinces' report.json files (NATIONAL_INPUTS=DIR) into the national roll-up
-	$(PY) -m pipeline national --inputs $(NATIONAL_INPUTS) --outputs $(OUTPUTS) $(if $(WEEK),--week $(WEEK),)
+	$(PY) -m pipeline national --inputs "$(NATIONAL_INPUTS)" --outputs "$(OUTPUTS)" $(if $(WEEK),--week "$(WEEK)",)
 
 templates: $(STAMP) ## write the district submission templates into templates/
-	$(PY) -m pipeline templates --config $(CONFIG) --outputs templates
+	$(PY) -m pipeline templates --config "$(CONFIG)" --outputs templates
 
 BENCH_SIZES ?= province,large
 bench: $(STAMP) ## pipeline vs I/O floor vs a hand-written pandas script (BENCH_SIZES=province,large,nation)
@@ -54,7 +54,7 @@ bench-dedup: $(STAMP) ## measure fuzzy deduplication of people (precision/recall
 	$(PY) -m benchmarks.bench_dedup $(if $(SIZES),--sizes $(SIZES),)
 
 sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
-	$(PY) -m pipeline.synthetic sample $(INPUTS)
+	$(PY) -m pipeline.synthetic sample "$(INPUTS)"
 
 clean-outputs: ## delete everything under outputs/ (the store too: history is lost)
-	find $(OUTPUTS) -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	find "$(OUTPUTS)" -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -7,6 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from pipeline import messages
 from pipeline.config import ConfigError
 from pipeline.store import StoreError
 
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--inputs", type=Path, default=Path("inputs"))
     approve.add_argument("--outputs", type=Path, default=Path("outputs"))
     approve.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: current week)")
-    approve.add_argument("--by", default=None, help="who approves (default: the login name)")
+    approve.add_argument("--by", default=None, help="who approves: the administrator's name (required)")
     templates = commands.add_parser("templates", help="write the district submission templates")
     templates.add_argument("--config", type=Path, default=Path("config.yaml"))
     templates.add_argument("--outputs", type=Path, default=Path("templates"))
@@ -55,7 +56,7 @@ def _weekly(arguments: argparse.Namespace) -> int:
     from pipeline.run import run_weekly
     from pipeline.terminal import print_summary
     if not arguments.inputs.is_dir():
-        raise ConfigError(f"inputs folder not found: {arguments.inputs}")
+        raise ConfigError(messages.text("inputs_missing", path=arguments.inputs))
     done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
     print_summary(done.result, done.week_dir)
     for line in done.notices:
@@ -71,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"weekly": _weekly, "national": _national, "templates": _templates, "approve": _approve}
         return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"{messages.text('error_prefix')} {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(f"{messages.text('error_prefix')} {messages.text('interrupted')}", file=sys.stderr)
         return 130
     except Exception as error:  # our bug: say so in one line, keep the details in a log
         log = Path(getattr(arguments, "outputs", Path("."))) / "last-error.log"
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
         from pipeline.terminal import redact
         # The exception text may quote a cell (an ID, a phone): masked here, whole in the owner-only log.
-        print(f"error: internal error {type(error).__name__}: {redact(str(error))} (details in {log})",
+        print(f"{messages.text('error_prefix')} "
+              f"{messages.text('internal_error', kind=type(error).__name__, text=redact(str(error)), log=log)}",
               file=sys.stderr)
         return 1
 

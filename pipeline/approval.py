@@ -10,7 +10,6 @@ the approved report. A later run of the week compares its inputs and figures wit
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import inbox, weeks
+from pipeline import inbox, messages, weeks
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.history import figure_label, flat_figures, scope_name, wording
 from pipeline.schema import Schema
@@ -196,13 +195,11 @@ def compare(week_dir: Path, report: dict, files: list[dict], config: Config, sch
                           figure_changes(record["report"], report, schema))
 
 
-def _approver(by: str | None) -> str:
+def _approver(by: str | None, week: dt.date) -> str:
+    """Who approves: a name must be given (the login name of a shared office account says nothing)."""
     if by and by.strip():
-        return by.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "") or "ไม่ระบุ"
+        return " ".join(by.split())
+    raise ApprovalError(messages.text("approver_missing", week=week.isoformat()))
 
 
 def approve_week(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None, by: str | None = None,
@@ -210,30 +207,32 @@ def approve_week(config_path: Path, inputs: Path, outputs_dir: Path, week_text: 
     """Record the approval of a week's report as it is on disk; returns (record, its path, the one it replaced)."""
     from pipeline.outputs import atomic_path   # outputs imports this module
     config = load_config(config_path)
+    os.umask(config.umask)
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
+    approver = _approver(by, week)   # refused before anything is read or written
     week_dir = outputs_dir / week.isoformat()
     report_path, manifest_path = week_dir / "report.json", week_dir / MANIFEST
     if not report_path.is_file():
-        raise ApprovalError(f"week {week} has no report in {week_dir}: run `make weekly WEEK={week}` first")
+        raise ApprovalError(messages.text("approval_no_report", week=week, folder=week_dir))
     content = read_json(manifest_path)
     if content is None:
-        raise ApprovalError(f"{manifest_path} is missing: run `make weekly WEEK={week}` again, then approve")
+        raise ApprovalError(messages.text("approval_no_manifest", path=manifest_path, week=week))
     report_text = report_path.read_text(encoding="utf-8")
     if sha256_text(report_text) != content["report_sha256"]:
-        raise ApprovalError(f"{report_path} is not the one the last run wrote: run `make weekly WEEK={week}` again")
+        raise ApprovalError(messages.text("approval_report_changed", path=report_path, week=week))
     if not inputs.is_dir():
-        raise ApprovalError(f"inputs folder not found: {inputs}")
+        raise ApprovalError(messages.text("inputs_missing", path=inputs))
     found, _ = inbox.discover(inputs, config, now)
     cutoff = weeks.cutoff_of(week, config)
     counted = {f["version_id"] for f in content["files"]}
     unseen = [f.source_file for f in found if f.submitted_at <= cutoff and f.version_id not in counted]
     if unseen:
-        listed = ", ".join(unseen[:3]) + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else "")
-        raise ApprovalError(f"the inbox has {len(unseen)} file(s) of week {week} the report did not count ({listed}): "
-                            f"run `make weekly WEEK={week}` again, check it, then approve")
+        listed = ", ".join(unseen[:3]) + (" " + messages.text("more_files", count=len(unseen) - 3)
+                                          if len(unseen) > 3 else "")
+        raise ApprovalError(messages.text("approval_unseen_files", week=week, count=len(unseen), listed=listed))
     previous = read_json(week_dir / APPROVAL)
-    record = {"week": week.isoformat(), "approved_by": _approver(by),
+    record = {"week": week.isoformat(), "approved_by": approver,
               "approved_at": now.astimezone(config.timezone).isoformat(timespec="seconds"),
               "report_sha256": content["report_sha256"], "files": content["files"],
               "report": json.loads(report_text)}

@@ -45,6 +45,12 @@ class Config:
     font_size: int
     limits: dict
     google_sheets: dict
+    outputs_mode: str = "private"   # private: the running account only; group: readable by the folder's group
+
+    @property
+    def umask(self) -> int:
+        """The file-creation mask for outputs: they hold personal data."""
+        return 0o077 if self.outputs_mode == "private" else 0o027
 
 
 def _time(text: str, name: str) -> dt.time:
@@ -89,6 +95,9 @@ def config_from_dict(raw: dict) -> Config:
         digits = reports.get("date_digits", "thai")
         if digits not in ("thai", "arabic"):
             raise ConfigError("config: reports.date_digits must be thai or arabic")
+        mode = str((raw.get("outputs") or {}).get("mode", "private"))
+        if mode not in ("private", "group"):
+            raise ConfigError("config: outputs.mode must be private or group")
         return Config(
             province_code=code,
             province_name=names[code],
@@ -106,6 +115,7 @@ def config_from_dict(raw: dict) -> Config:
             font_size=int(reports.get("font_size", 16)),
             limits=dict(raw.get("limits") or {}),
             google_sheets=dict(raw.get("google_sheets") or {}),
+            outputs_mode=mode,
         )
     except (KeyError, TypeError) as error:
         raise ConfigError(f"config: missing or malformed setting {error}") from None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import sys
 from dataclasses import dataclass, replace
@@ -88,6 +89,7 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
                now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None) -> RunResult:
     """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google)."""
     config = load_config(config_path)
+    os.umask(config.umask)   # outputs hold personal data: who may read them is the office's setting
     sheet_settings = None
     if config.google_sheets:   # imported only when used: gspread and google-auth take ~0.7 s to load
         from pipeline import gsheets

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipeline import messages
 from pipeline.config import Config, ConfigError
 
 
@@ -35,14 +36,19 @@ def week_of(moment: dt.datetime, config: Config) -> dt.date:
 
 def parse_week(text: str | None, config: Config, now: dt.datetime) -> dt.date:
     """The week to report: a given Friday (YYYY-MM-DD) or, when none is given, the current week."""
+    current = week_of(now, config)
     if not text:
-        return week_of(now, config)
+        return current
     try:
         week = dt.date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"week must be a date like 2021-12-24, not {text!r}") from None
+        raise ConfigError(messages.text("week_not_a_date", text=text)) from None
     if week.weekday() != 4:
-        raise ConfigError(f"week {text} is a {week:%A}; a reporting week is named by its Friday")
+        friday = week + dt.timedelta(days=(4 - week.weekday()) % 7)
+        raise ConfigError(messages.text("week_not_friday", text=text, weekday=messages.weekday(week),
+                                        friday=friday.isoformat()))
     if week < config.first_report:
-        raise ConfigError(f"week {text} is before the first report ({config.first_report})")
+        raise ConfigError(messages.text("week_before_first", text=text, first=config.first_report.isoformat()))
+    if week > current:
+        raise ConfigError(messages.text("week_in_future", text=text, current=current.isoformat()))
     return week

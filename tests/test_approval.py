@@ -95,7 +95,7 @@ def test_refusal_is_one_line_naming_the_file(tmp_path, capsys):
     workbook(tmp_path / "inbox" / CHANGED, bangkok(2021, 12, 24, 9, 30), [volunteer(1), volunteer(9)])
     assert approve(tmp_path / "inbox", tmp_path / "out", WEEK1) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and error.startswith("error: ") and CHANGED in error
+    assert error.count("\n") == 1 and error.startswith("ข้อผิดพลาด: ") and CHANGED in error
     assert not (tmp_path / "out" / WEEK1 / "approval.json").exists()
 
 

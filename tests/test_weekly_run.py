@@ -208,4 +208,6 @@ def test_bad_week_is_one_clear_line(tmp_path):
                                 "--inputs", str(tmp_path), "--outputs", str(tmp_path / "o"), "--week", "2021-12-25"],
                                capture_output=True, text=True, cwd=PROJECT)
     assert completed.returncode != 0
-    assert completed.stderr.strip().count("\n") == 0 and "Friday" in completed.stderr
+    # 25 Dec 2021 is a Saturday: the week that holds it is named by Friday 31 Dec.
+    assert completed.stderr.strip().count("\n") == 0 and "วันเสาร์" in completed.stderr
+    assert "2021-12-31" in completed.stderr and completed.stderr.startswith("ข้อผิดพลาด:")
