@@ -69,7 +69,7 @@ def occurrences(records: pd.DataFrame, compared: tuple[str, ...] = ()) -> pd.Dat
     _, first_rows = np.unique(codes, return_index=True)
     first_of_row = first_rows[codes] if len(codes) else np.empty(0, dtype=np.int64)
     valid["is_first"] = first_of_row == np.arange(len(valid))
-    for column in ["source_file", "sheet", "excel_row", "submitted_at", "district_folder"]:
+    for column in ["version_id", "source_file", "sheet", "excel_row", "submitted_at", "district_folder"]:
         valid[f"first_{column}"] = valid[column].iloc[first_of_row].set_axis(valid.index)
     previous = _previous_from_folder(codes, valid["district_folder"])
     valid["previous_row"] = previous

@@ -143,3 +143,22 @@ def test_a_facility_last_updated_before_the_recording_start_counts_and_is_stale(
     write_xlsx(inbox / DISTRICT / "สถานที่.xlsx", {"สถานที่": _sheet("facilities", [row])}, bangkok(2021, 12, 24, 9))
     facilities = _run(inbox, out, WEEK1)["districts"]["5401"]["facilities"]
     assert (facilities["total"], facilities["stale"]) == (1, 1)
+
+
+def test_a_resent_file_is_not_a_list_of_duplicates_and_another_districts_file_is_never_named(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    path = inbox / DISTRICT / "อาสา.xlsx"
+    rows = _sheet("volunteers", [_volunteer(1), _volunteer(2)])
+    write_xlsx(path, {"อาสาสมัคร": rows}, bangkok(2021, 12, 22, 9))
+    _run(inbox, out, WEEK1, now=bangkok(2021, 12, 22, 10))
+    write_xlsx(path, {"อาสาสมัคร": rows}, bangkok(2021, 12, 23, 9))   # saved again the next day, same rows
+    # ร้องกวาง reports a volunteer เมืองแพร่ already sent (the row names เมืองแพร่: counted there once).
+    write_xlsx(inbox / "5402 ร้องกวาง" / "ส่งจังหวัด.xlsx", {"อาสาสมัคร": _sheet("volunteers", [_volunteer(2)])},
+               bangkok(2021, 12, 23, 10))
+    report = _run(inbox, out, WEEK1)
+    assert report["totals"]["volunteers"]["total"] == 2
+    listed = pd.concat(_issues(out, WEEK1).values(), ignore_index=True).astype(str)
+    duplicates = listed[listed.apply(lambda row: row.str.contains("ข้อมูลซ้ำ").any(), axis=1)]
+    assert len(duplicates) == 1                       # only ร้องกวาง's row; the resend lists nothing
+    text = " ".join(duplicates.astype(str).to_numpy().ravel())
+    assert "ส่งจังหวัด.xlsx" in text and "อำเภออื่น" in text and "อาสา.xlsx" not in text
