@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import process as fuzzy_process
 
-from pipeline import layout
+from pipeline import layout, merged
 from pipeline.fields import Context
 from pipeline.inbox import InboxFile, utc_text
 from pipeline.issues import describe, empty_issues, finish
@@ -88,6 +88,7 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
     for order, sheet in enumerate(outcome.sheets if not outcome.problem else ()):
         if sheet.hidden or layout.is_instructions_sheet(sheet.name):
             continue
+        sheet = merged.filled(sheet)   # a value merged down a column belongs to every row it covers
         table = layout.build_table(sheet.name, _padded(sheet), sheet.first_row, schema, hint)
         if table is None:
             if any(value not in (None, "") for row in sheet.rows[:50] for value in row):
@@ -98,6 +99,7 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
         sheet_problems = sheet_problems.assign(source_file=file.source_file,
                                                district_folder=file.district_code, sheet=sheet.name)
         notes.extend(_sheet_issues(file, sheet.name, table, dataset))
+        notes.extend(merged.across_columns(sheet, table, _file_issue(file, "")))
         problems.append(sheet_problems)
         records.setdefault(table.dataset, []).append(sheet_records.assign(sheet=sheet.name, sheet_order=order))
         sheets.append({"version_id": file.version_id, "sheet": sheet.name, "sheet_order": order,

@@ -29,6 +29,7 @@ import errno
 import faulthandler
 import fcntl
 import gc
+import html
 import io
 import itertools
 import math
@@ -456,13 +457,18 @@ def read_workbook(data: bytes, kind: str, limits: ReadLimits) -> list[RawSheet]:
 def read_snapshot(path: str, limits: ReadLimits) -> list[RawSheet]:
     try:
         with python_calamine.CalamineWorkbook.from_path(path) as workbook:
-            return read_sheets(workbook, limits)
+            sheets = read_sheets(workbook, limits)
     except python_calamine.PasswordError:
         raise Refused('encrypted', 'workbook is password protected') from None
     except python_calamine.CalamineError as error:
         if 'limit exceeded' in str(error):
             raise Refused('too_many_cells', 'calamine cell limit exceeded') from None
         raise Refused('corrupt', f'{type(error).__name__} from calamine') from None
+    if path.endswith('.ods'):   # calamine gives no merged ranges for OpenDocument: read them from its XML
+        with zipfile.ZipFile(path) as archive:
+            spans = ods_merged_ranges(archive.read('content.xml'))
+        sheets = [replace(sheet, merged=spans.get(sheet.name, ())) for sheet in sheets]
+    return sheets
 
 
 def read_sheets(workbook, limits: ReadLimits) -> list[RawSheet]:
@@ -484,11 +490,65 @@ def read_sheets(workbook, limits: ReadLimits) -> list[RawSheet]:
 
 
 def merged_ranges(sheet) -> tuple:
-    """The sheet's merged cell ranges (xlsx; other formats have none here)."""
+    """The sheet's merged cell ranges as calamine gives them (xlsx and xls; ods: see ods_merged_ranges)."""
     try:
         return tuple(tuple(map(tuple, pair)) for pair in sheet.merged_cell_ranges or ())
     except (AttributeError, TypeError, ValueError):
         return ()
+
+
+ODS_TABLE_NAMESPACE = re.compile(rb'xmlns:([\w.-]+)="urn:oasis:names:tc:opendocument:xmlns:table:1\.0"')
+ODS_NUMBER = re.compile(rb'([\w.-]+):(number-(?:rows|columns)-(?:repeated|spanned)|name)="([^"]*)"')
+
+
+def ods_merged_ranges(content: bytes) -> dict[str, tuple]:
+    """Merged ranges of each table of an OpenDocument content.xml, named like the sheets, as calamine gives xlsx's.
+
+    A merged cell carries table:number-rows-spanned / number-columns-spanned; its place is counted from the
+    table's rows and cells (each possibly repeated). Tables nested in a cell are skipped.
+    """
+    if b'-spanned="' not in content:   # nothing merged: the usual case costs one search
+        return {}
+    namespace = ODS_TABLE_NAMESPACE.search(content)
+    if namespace is None:
+        return {}
+    prefix = re.escape(namespace[1])
+    tags = re.compile(rb'<(/?)' + prefix + rb':(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>')
+    found: dict[str, tuple] = {}
+    depth, name, ranges, row, column, repeat = 0, '', [], 0, 0, 1
+    for closing, element, attributes, empty in tags.findall(content):
+        numbers = {key: value for owner, key, value in ODS_NUMBER.findall(attributes) if owner == namespace[1]}
+        if element == b'table':
+            if closing:
+                if depth == 1 and ranges:
+                    found[name] = tuple(ranges)
+                depth -= 1
+            elif not empty:
+                depth += 1
+                if depth == 1:
+                    name = html.unescape(numbers.get(b'name', b'').decode('utf-8', 'replace'))
+                    ranges, row = [], 0
+            continue
+        if depth != 1:
+            continue
+        if element == b'table-row':
+            if not closing:
+                column, repeat = 0, _count(numbers.get(b'number-rows-repeated'))
+            if closing or empty:
+                row += repeat
+            continue
+        if closing:
+            continue
+        rows, columns = _count(numbers.get(b'number-rows-spanned')), _count(numbers.get(b'number-columns-spanned'))
+        if element == b'table-cell' and (rows > 1 or columns > 1):
+            ranges.append(((row, column), (row + rows - 1, column + columns - 1)))
+        column += _count(numbers.get(b'number-columns-repeated'))
+    return found
+
+
+def _count(text: bytes | None) -> int:
+    """A repeat or span count (1 when absent or unreadable)."""
+    return int(text) if text and len(text) <= 9 and text.isdigit() and int(text) > 0 else 1
 
 
 def read_delimited(data: bytes, name: str, limits: ReadLimits) -> list[RawSheet]:
