@@ -33,6 +33,7 @@ HINTED = {"required_missing", "recommended_missing", "date_unreadable", "date_in
           "phone_not_mobile", "id_check_digit", "id_length", "id_invalid_prefix", "id_scientific_notation",
           "id_invalid", "number_invalid", "number_not_whole", "district_unknown", "subdistrict_unknown"}
 COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+RANK = feedback_book.SEVERITY_RANK
 
 
 @cache
@@ -124,9 +125,45 @@ def plan_marks(issues: pd.DataFrame, first_columns: dict[str, int], schema: Sche
     for (sheet, row, column), found in cells.items():
         reasons = [f"{schema.wording['severity'][i.severity]}: {clean(i.message)}" for i in found]
         hints = [format_hint(schema, clean(i.dataset), clean(i.field), districts) for i in found if i.code in HINTED]
-        severity = "error" if any(i.severity == "error" for i in found) else "warning"
+        severity = max((i.severity for i in found), key=RANK.__getitem__)
         marks.append(Mark(sheet, row, column, severity, tuple(dict.fromkeys(reasons + [h for h in hints if h]))))
     return marks
+
+
+def merged_marks(marks: list[Mark], sheets) -> list[Mark]:
+    """Marks inside a range the district merged, made one mark on its top-left cell with each reason once.
+
+    A village's อำเภอ merged over its rows and wrong on every one of them gets one note; reasons that concern
+    only some of the rows (or differ between them) are headed by those rows' numbers.
+    """
+    areas = {sheet.name: feedback_book.merged_areas(sheet) for sheet in sheets if sheet.merged}
+    inside: dict[tuple, list[Mark]] = {}
+    kept = []
+    for mark in marks:
+        area = areas.get(mark.sheet, {}).get((mark.row - 1, mark.column - 1))
+        if area is None:
+            kept.append(mark)
+        else:
+            inside.setdefault((mark.sheet, area), []).append(mark)
+    return kept + [_one_mark(sheet, area, found) for (sheet, area), found in inside.items()]
+
+
+def _one_mark(sheet: str, area: tuple[int, int, int, int], found: list[Mark]) -> Mark:
+    """The one mark of a merged range: its cells' reasons once each, headed by row numbers where rows differ."""
+    first_row, first_column, last_row, _ = area
+    rows_of: dict[tuple[str, ...], list[int]] = {}
+    for mark in sorted(found, key=lambda mark: (mark.row, mark.column)):
+        rows_of.setdefault(mark.lines, []).append(mark.row)
+    every_row = list(range(first_row + 1, last_row + 2))
+    if first_row == last_row or (len(rows_of) == 1 and sorted(set(*rows_of.values())) == every_row):
+        groups = [list(reasons) for reasons in rows_of]
+    else:
+        label = feedback_wording()["labels"]["merged_rows"]
+        groups = [[label.format(rows=", ".join(map(str, dict.fromkeys(rows)))), *reasons]
+                  for reasons, rows in rows_of.items()]
+    lines = [line for index, group in enumerate(groups) for line in (["—"] if index else []) + group]
+    severity = max((mark.severity for mark in found), key=RANK.__getitem__)
+    return Mark(sheet, first_row + 1, first_column + 1, severity, tuple(lines))
 
 
 def kind_of(code: str, schema: Schema) -> str:
@@ -140,20 +177,35 @@ def location(title: str, row: int, column: int) -> str:
     return "'" + title.replace("'", "''") + f"'!{xl_col_to_name(column - 1)}{row}"
 
 
+def district_status(result: WeekResult, version: pd.DataFrame) -> str:
+    """The week's submission status of the district that sent this file version ('' when the report has none)."""
+    code = version["district_folder"].iloc[0] if len(version) else None
+    block = result.report.get("districts", {}).get(code) or {}
+    return (block.get("submission") or {}).get("status") or ""
+
+
 def summary_lines(version: pd.DataFrame, issues: pd.DataFrame, duplicates: pd.DataFrame, titles: dict,
-                  first_columns: dict[str, int], config: Config, schema: Schema, note: str) -> list[Line]:
-    """The summary sheet row by row: which file and when, rows per sheet, problems by kind, repeated rows."""
+                  first_columns: dict[str, int], config: Config, schema: Schema, note: str,
+                  status: str = "") -> list[Line]:
+    """The summary sheet row by row: which file and when, rows per sheet, problems by kind, repeated rows.
+
+    When every file the district sent this week was unusable (`status`), the first line says so, and why.
+    """
     labels, head, wide = feedback_wording()["labels"], version.iloc[0], ((2, len(WIDTHS)),)
     sent = thai_datetime(head.submitted_at.tz_convert(config.timezone).to_pydatetime(), config.date_digits)
     district = f"{head.district_folder} {config.districts.get(head.district_folder, '')}"
     lines = [Line((labels["title"],), "title"), *(Line(pair, "info", spans=wide) for pair in [
         (labels["file"], head.source_file), (labels["district"], district), (labels["submitted"], sent)])]
+    if status == "unusable":   # the file's own problems (unreadable, no sheet of a form) say why
+        reasons = " · ".join(dict.fromkeys(clean(m) for m in issues.loc[issues["excel_row"].isna(), "message"]))
+        lines.insert(0, Line((labels["unusable"].format(reasons=reasons).rstrip(": "),), "error",
+                             spans=((1, len(WIDTHS)),)))
     if isinstance(head.problem, str) and head.problem:
         reasons = "\n".join(dict.fromkeys(clean(m) for m in issues["message"]))
         return lines + [Line((labels["result"], labels["unreadable"]), "error", spans=wide),
                         Line((labels["what_to_do"], reasons), "error", spans=wide)]
     errors, warnings = (int(issues["severity"].eq(s).sum()) for s in ("error", "warning"))
-    verdict = labels["found"].format(errors=errors, warnings=warnings) if len(issues) else labels["clean"]
+    verdict = labels["found"].format(errors=errors, warnings=warnings) if errors or warnings else labels["clean"]
     lines += [Line((labels["result"], verdict), "error" if errors else "warning" if warnings else "info", spans=wide),
               Line(("", note or labels["how_to"]), "info", spans=wide), Line(),
               Line((labels["counts_heading"],), "heading"),
@@ -163,18 +215,22 @@ def summary_lines(version: pd.DataFrame, issues: pd.DataFrame, duplicates: pd.Da
         name = f"{sheet.sheet} ({title})" if title != sheet.sheet else sheet.sheet or "-"
         lines.append(Line((name, *(int(getattr(sheet, c)) for c in COUNTS))))
     lines += [Line((labels["total"], *(int(version[c].sum()) for c in COUNTS)), "total"), Line()]
-    return lines + _problem_lines(issues, titles, first_columns, schema) + \
+    information = issues["severity"].eq("info")
+    return lines + _problem_lines(issues[~information], titles, first_columns, schema, labels["problems_heading"]) + \
+        _problem_lines(issues[information], titles, first_columns, schema, labels["info_heading"]) + \
         _duplicate_lines(duplicates, titles, first_columns)
 
 
-def _problem_lines(issues: pd.DataFrame, titles: dict, first_columns: dict, schema: Schema) -> list[Line]:
+def _problem_lines(issues: pd.DataFrame, titles: dict, first_columns: dict, schema: Schema,
+                   heading: str) -> list[Line]:
+    """A group of the summary: a line per kind (errors first), then each place, linked to its cell."""
     labels = feedback_wording()["labels"]
     if issues.empty:
         return []
-    lines = [Line((labels["problems_heading"],), "heading"), Line(
+    lines = [Line((heading,), "heading"), Line(
         (labels["sheet"], labels["cell"], labels["column"], labels["value"], "", "", labels["message"]), "header",
         spans=((4, 6),))]
-    ordered = issues.assign(later=issues["severity"].ne("error"), order=range(len(issues)))
+    ordered = issues.assign(later=-issues["severity"].map(RANK).fillna(0), order=range(len(issues)))
     for code, group in ordered.sort_values(["later", "order"]).groupby("code", sort=False):
         severity = group["severity"].iloc[0]
         lines.append(Line((schema.wording["severity"][severity], kind_of(code, schema), "", "", "", "",
@@ -343,8 +399,9 @@ def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], res
     """The summary sheet's lines and the cells to mark, for a copy whose sheets are named `titles`."""
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
     version, issues, duplicates = parts_of(result, job)
-    marks = plan_marks(issues, first_columns, schema, list(config.districts.values()))
-    return summary_lines(version, issues, duplicates, titles, first_columns, config, schema, ""), marks
+    marks = merged_marks(plan_marks(issues, first_columns, schema, list(config.districts.values())), outcome.sheets)
+    return summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "",
+                         district_status(result, version)), marks
 
 
 def _write_marked_original(path: Path, original: bytes, job: Job, outcome: readers.ReadOutcome, result: WeekResult,
@@ -360,7 +417,8 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
     for drawing, (name, cells) in enumerate(shown.items(), start=1):
         notes = {place: "\n".join(reasons) for place, (_, reasons) in cells.items()}
         sheet_marks[name] = xlsx_marks.SheetMarks(
-            {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()},
+            {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()
+             if severity in feedback_book.FILLS},   # an info cell gets its note, no colour
             (xlsx_comments.comments_xml(notes, labels["author"]),
              xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, drawing)))
     frame, summary = feedback_book.summary_book(labels["summary_sheet"], lines, config)
@@ -371,6 +429,6 @@ def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, 
                         schema: Schema) -> None:
     version, issues, duplicates = parts_of(result, job)
     note = feedback_wording()["no_copy"].get(refusal, "")
-    lines = summary_lines(version, issues, duplicates, {}, {}, config, schema, note)
+    lines = summary_lines(version, issues, duplicates, {}, {}, config, schema, note, district_status(result, version))
     feedback_book.write_book(path, feedback_wording()["labels"]["summary_sheet"], lines, [], {}, [],
                     feedback_wording()["labels"]["author"], config)

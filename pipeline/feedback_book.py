@@ -20,6 +20,7 @@ from pipeline.sheet_xml import SheetBody, sheet_body
 from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}   # a cell shows its worst; info (no fill) only gets a note
 LINE_FILLS = {"header": HEADER_FILL, "total": TOTAL_FILL, **{k: "#" + v for k, v in FILLS.items()}}   # summary lines
 WIDTHS = [26, 11, 16, 11, 11, 22, 72]   # summary columns A..G: counts use A-F, problem rows their reason in G
 GROW = {"title": 4, "heading": 2, "header": 0, "total": 0, "error": 0, "warning": 0}   # bold, points larger
@@ -106,16 +107,17 @@ def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) ->
         for column, value in enumerate(values, start=left):
             if value is not None and value != "":
                 _write_value(sheet, row, column, value, formats)
-    merged = _merged_cells(raw)
+    merged = merged_areas(raw)
     shown = _shown_marks(marks, merged)
     fills: dict = {}
     for area in dict.fromkeys(merged.values()):   # each range once, filled when its top-left cell is marked
         severity = shown.get(area[:2], (None,))[0]
-        sheet.merge_range(*area, "", _fill(book, config, fills, severity, _value_at(raw, *area[:2])) if severity else None)
+        painted = _fill(book, config, fills, severity, _value_at(raw, *area[:2])) if severity in FILLS else None
+        sheet.merge_range(*area, "", painted)
         _write_value(sheet, *area[:2], _value_at(raw, *area[:2]), formats)
     for (row, column), (severity, lines) in shown.items():
         value = _value_at(raw, row, column)
-        cell_format = _fill(book, config, fills, severity, value)
+        cell_format = _fill(book, config, fills, severity, value) if severity in FILLS else None
         if value is None or value == "":
             sheet.write_blank(row, column, None, cell_format)
         else:
@@ -141,7 +143,7 @@ def note_height(text: str) -> int:
 
 def marked_cells(raw: RawSheet, marks: list) -> dict[tuple[int, int], tuple[str, list[str]]]:
     """The 0-based cell showing each of a sheet's marks (a merged range: its top-left cell) -> severity, reasons."""
-    return _shown_marks(marks, _merged_cells(raw))
+    return _shown_marks(marks, merged_areas(raw))
 
 
 def summary_book(summary_title: str, lines: list, config) -> tuple[bytes, SheetBody]:
@@ -170,7 +172,7 @@ def _value_at(raw: RawSheet, row: int, column: int):
     return None
 
 
-def _merged_cells(raw: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+def merged_areas(raw: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, int]]:
     """Each cell of a range the district merged -> its range (single cells and overlaps left out)."""
     covered: dict[tuple[int, int], tuple[int, int, int, int]] = {}
     for (first_row, first_column), (last_row, last_column) in raw.merged:
@@ -181,13 +183,16 @@ def _merged_cells(raw: RawSheet) -> dict[tuple[int, int], tuple[int, int, int, i
 
 
 def _shown_marks(marks: list, merged: dict) -> dict[tuple[int, int], tuple[str, list[str]]]:
-    """The cell showing each mark (a merged range shows its top-left cell's) -> worst severity, every reason."""
+    """The cell showing each mark (a merged range shows its top-left cell's) -> worst severity, every reason.
+
+    feedback.merged_marks has already made the marks inside a merged range one: this only moves it to its place.
+    """
     shown: dict[tuple[int, int], tuple[str, list[str]]] = {}
     for mark in marks:
         place = (mark.row - 1, mark.column - 1)
         place = merged[place][:2] if place in merged else place
-        severity, lines = shown.get(place, ("warning", []))
-        shown[place] = ("error" if "error" in (severity, mark.severity) else "warning",
+        severity, lines = shown.get(place, (mark.severity, []))
+        shown[place] = (max(severity, mark.severity, key=SEVERITY_RANK.__getitem__),
                         lines + (["—"] if lines else []) + list(mark.lines))
     return shown
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline.feedback import MAX_NAME_BYTES, SUFFIX, feedback_names, feedback_wording, format_hint, \
-    kind_of, plan_jobs, safe_name, write_feedback
-from pipeline.feedback_book import FILLS, clean
-from pipeline.readers import HANDOFF_SUFFIX, read_file, save_handoff
+from pipeline.feedback import MAX_NAME_BYTES, SUFFIX, Line, Mark, feedback_names, feedback_wording, format_hint, \
+    kind_of, merged_marks, plan_jobs, plan_marks, safe_name, summary_lines, write_feedback
+from pipeline.feedback_book import FILLS, clean, write_book
+from pipeline.readers import HANDOFF_SUFFIX, RawSheet, read_file, save_handoff
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
 from tests.conftest import PROJECT, bangkok
@@ -69,8 +69,13 @@ def week(tmp_path_factory, config, schema):
     run = run_weekly(PROJECT / "config.yaml", root / "inbox", root / "out", WEEK1, progress=lambda m: None)
     paths = write_feedback(run.result, root / "inbox", run.week_dir, config, schema)
     report = json.loads((run.week_dir / "report.json").read_text(encoding="utf-8"))
-    by_source = {openpyxl.load_workbook(p).worksheets[0]["B2"].value: p for p in paths}
+    by_source = {file_named(openpyxl.load_workbook(p).worksheets[0]): p for p in paths}
     return root, run, report, paths, by_source
+
+
+def file_named(summary) -> str:
+    """The source file a summary sheet answers (its ไฟล์ line)."""
+    return next(row[1] for row in summary.iter_rows(values_only=True) if row[0] == feedback_wording()["labels"]["file"])
 
 
 def summary_table(sheet, first_header: str) -> list[tuple]:
@@ -116,9 +121,10 @@ def expected_problems(run, inbox: Path, source: str, book) -> dict[tuple[str, st
 
 
 def expected_marks(run, inbox: Path, source: str, book) -> dict[tuple[str, str], str]:
-    """Each problem cell's colour: red when any of its problems is an error."""
+    """Each problem cell's colour: red when any of its problems is an error; a cell with only info has none."""
     return {key: FILLS["error" if any(i.severity == "error" for i in found) else "warning"]
-            for key, found in expected_problems(run, inbox, source, book).items()}
+            for key, found in expected_problems(run, inbox, source, book).items()
+            if any(i.severity != "info" for i in found)}
 
 
 def readable_sources(run) -> list[str]:
@@ -336,3 +342,70 @@ def test_cells_the_run_handed_off_are_copied_without_parsing_again(week, tmp_pat
     again = write_feedback(run.result, root / "inbox", tmp_path / "again", config, schema)   # nothing handed off
     copy = next(path for path in again if path.name == job.target.name and path.parent.name == job.target.parent.name)
     assert openpyxl.load_workbook(copy)["อาสา"]["B3"].value == "สี่"
+
+
+def test_a_district_whose_files_were_all_unusable_is_told_so_first(week, schema):
+    _, _, report, _, by_source = week
+    labels = feedback_wording()["labels"]
+    opening = labels["unusable"].split(":")[0]
+    for source, district, reason in [("5405 เด่นชัย/ข้อมูล.xlsx", "5405", "ไฟล์เสียหรือไม่สมบูรณ์"),
+                                     ("5403/locked.xlsx", "5403", "ไฟล์มีรหัสผ่าน")]:
+        assert report["districts"][district]["submission"]["status"] == "unusable"
+        summary = openpyxl.load_workbook(by_source[source]).worksheets[0]
+        first = summary["A1"].value
+        assert first.startswith(opening) and reason in first, first
+        assert summary["A2"].value == labels["title"]
+    usable = openpyxl.load_workbook(by_source["5401 เมืองแพร่/รายงาน.xlsx"]).worksheets[0]
+    assert usable["A1"].value == labels["title"]
+
+
+def info_issue(sheet: str, row: int, message: str) -> dict:
+    return {"source_file": "5401/a.xlsx", "district_folder": "5401", "sheet": sheet, "dataset": "volunteers",
+            "excel_row": row, "column_letter": "", "column": "", "field": "", "value": "", "code": "row_updated",
+            "severity": "info", "message": message}
+
+
+def test_info_rows_are_listed_after_the_problems_and_never_painted(tmp_path, config, schema):
+    rows = [headers("volunteers"), volunteer("หนึ่ง", "0870000001"), volunteer("สอง", "12345")]
+    issues = pd.DataFrame([
+        info_issue("อาสาสมัคร", 2, "แก้ไขข้อมูลเดิมที่อำเภอนี้เคยส่ง: ชื่อ: เดิม → หนึ่ง"),
+        {**info_issue("อาสาสมัคร", 3, ""), "column_letter": "D", "code": "phone_invalid", "severity": "error",
+         "message": "เบอร์โทรศัพท์ “12345” ไม่ถูกต้อง"},
+        {**info_issue("อาสาสมัคร", 3, "แก้ไขข้อมูลเดิมที่อำเภอนี้เคยส่ง: ประเภท: ครู → อสม.")}])
+    version = pd.DataFrame([{"source_file": "5401/a.xlsx", "district_folder": "5401", "sheet": "อาสาสมัคร",
+                             "dataset": "volunteers", "submitted_at": pd.Timestamp("2021-12-23T02:00Z"),
+                             "problem": None, **{key: 1 for key in COUNTS}}])
+    titles, first_columns = {"อาสาสมัคร": "อาสาสมัคร"}, {"อาสาสมัคร": 1}
+    lines = summary_lines(version, issues, pd.DataFrame(), titles, first_columns, config, schema, "")
+    texts = [line.cells for line in lines]
+    labels = feedback_wording()["labels"]
+    result = next(cells[1] for cells in texts if cells and cells[0] == labels["result"])
+    assert result == labels["found"].format(errors=1, warnings=0)   # info is not counted as a problem
+    problems, information = texts.index((labels["problems_heading"],)), texts.index((labels["info_heading"],))
+    assert problems < information
+    assert [cells[1] for cells in texts[information:] if cells[:1] == ("อาสาสมัคร",)] == ["A2", "A3"]
+    assert all(isinstance(line, Line) for line in lines)
+    sheet = RawSheet("อาสาสมัคร", False, 1, 0, rows)
+    marks = merged_marks(plan_marks(issues, {"อาสาสมัคร": 1}, schema, list(config.districts.values())), [sheet])
+    assert {(mark.row, mark.column): mark.severity for mark in marks} == \
+        {(2, 1): "info", (3, 4): "error", (3, 1): "info"}
+    path = tmp_path / "info.xlsx"
+    write_book(path, "สรุป", lines, [sheet], {"อาสาสมัคร": "อาสาสมัคร"}, marks, "ระบบ", config)
+    copy = openpyxl.load_workbook(path)["อาสาสมัคร"]
+    assert "หนึ่ง" in copy["A2"].comment.text and copy["A2"].fill.fill_type is None   # a note, no colour
+    assert copy["D3"].fill.fgColor.rgb.endswith(FILLS["error"])
+
+
+def test_merged_marks_name_the_rows_only_when_they_differ(schema):
+    sheet = RawSheet("s", False, 1, 0, [["a", "x"]] * 6, merged=(((1, 1), (3, 1)), ((4, 0), (4, 1))))
+    same = [Mark("s", row, 2, "error", ("ข้อผิดพลาด: ไม่พบอำเภอ",)) for row in (2, 3, 4)]
+    assert merged_marks(same, [sheet]) == [Mark("s", 2, 2, "error", ("ข้อผิดพลาด: ไม่พบอำเภอ",))]
+    some = [Mark("s", 3, 2, "warning", ("คำเตือน: ก",)), Mark("s", 4, 2, "error", ("ข้อผิดพลาด: ข",)),
+            Mark("s", 1, 1, "warning", ("คำเตือน: นอกช่วง",))]
+    label = feedback_wording()["labels"]["merged_rows"]
+    joined = merged_marks(some, [sheet])
+    assert joined[0] == some[2]   # outside any merged range: as it was
+    assert joined[1] == Mark("s", 2, 2, "error", (label.format(rows="3"), "คำเตือน: ก", "—", label.format(rows="4"),
+                                                  "ข้อผิดพลาด: ข"))
+    one_row = [Mark("s", 5, 1, "warning", ("คำเตือน: คร่อม",)), Mark("s", 5, 2, "error", ("ข้อผิดพลาด: ว่าง",))]
+    assert merged_marks(one_row, [sheet]) == [Mark("s", 5, 1, "error", ("คำเตือน: คร่อม", "—", "ข้อผิดพลาด: ว่าง"))]
