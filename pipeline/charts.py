@@ -19,6 +19,7 @@ from pipeline.schema import Schema
 
 FONT_STACK = "'TH Sarabun New', 'Sarabun', 'Laksaman', 'Noto Sans Thai', sans-serif"
 NAVY, ORANGE, GREEN, GREY, GOLD, BLUE, RED = "#1F4E79", "#ED7D31", "#70AD47", "#A5A5A5", "#FFC000", "#5B9BD5", "#C00000"
+PURPLE, LIGHT_GREY = "#7030A0", "#D9D9D9"   # unusable submissions; counts not stated
 CHART_COLUMN = 8            # charts start in column I, beside their data in A:G
 CHART_SIZE = (760, 360)     # pixels
 CHART_ROWS = 12             # rows a chart covers at the report's default row height
@@ -64,17 +65,23 @@ def build_charts(report: dict, entities: dict[str, pd.DataFrame], window: figure
     request_types = schema.choice_values("request_types")
     open_requests = figures.flag_by_value(entities.get("help_requests", pd.DataFrame()), "help_requests", "open",
                                           "request_type", request_types, window, config)
-    reasons = schema.choice_values("reasons")
+    # Not stated is its own category (a blank is never counted as no); reports made before it read 0.
+    reasons = [*schema.choice_values("reasons"), schema.label("not_stated")]
+    nationality_unknown = [b.get("nationality_unknown", 0) for b in unvaccinated]
+    wants_unknown = [b.get("wants_vaccine_unknown", 0) for b in unvaccinated]
     charts = [
         Chart("unvaccinated_nationality", words["unvaccinated_nationality"], words["district"], names,
               [Series(words["thai"], [b["thai"] for b in unvaccinated], NAVY),
-               Series(words["non_thai"], [b["non_thai"] for b in unvaccinated], ORANGE)], "column"),
-        Chart("unvaccinated_reason", words["unvaccinated_reason"], words["reason"], list(reasons),
+               Series(words["non_thai"], [b["non_thai"] for b in unvaccinated], ORANGE),
+               Series(words["not_stated"], nationality_unknown, LIGHT_GREY)], "column"),
+        Chart("unvaccinated_reason", words["unvaccinated_reason"], words["reason"], reasons,
               [Series(words["people"], [totals["unvaccinated"]["by_reason"].get(r, 0) for r in reasons], NAVY)],
               "bar", stacked=False),
         Chart("wants_vaccine", words["wants_vaccine"], words["district"], names,
               [Series(words["wants"], [b["wants_vaccine"] for b in unvaccinated], GREEN),
-               Series(words["not_wants"], [b["total"] - b["wants_vaccine"] for b in unvaccinated], GREY)], "column"),
+               Series(words["not_wants"], [b["total"] - b["wants_vaccine"] - unknown
+                                           for b, unknown in zip(unvaccinated, wants_unknown)], GREY),
+               Series(words["not_stated"], wants_unknown, LIGHT_GREY)], "column"),
         Chart("facilities_type", words["facilities_type"].format(days=days), words["facility_type"],
               list(facility_types),
               [Series(words["current"].format(days=days),
@@ -103,6 +110,7 @@ def build_charts(report: dict, entities: dict[str, pd.DataFrame], window: figure
                             [week_label(w, config.date_digits) for w in timeliness.weeks],
                             [Series(status["on_time"], counts["on_time"].tolist(), GREEN),
                              Series(status["late"], counts["late"].tolist(), GOLD),
+                             Series(status["unusable"], counts["unusable"].tolist(), PURPLE),
                              Series(status["missing"], counts["missing"].tolist(), RED)], "column"))
     return charts
 

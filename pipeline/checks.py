@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.history import figure_label, wording
+from pipeline.history import figure_label, incomplete_list, is_incomplete, wording
+from pipeline.schema import load_schema
 
 MAD_TO_SD = 1.4826
 
@@ -38,7 +39,8 @@ class CheckSettings:
 
 SETTINGS = CheckSettings()
 HEADLINE = [("volunteers", "total"), ("unvaccinated", "total"), ("unvaccinated", "thai"),
-            ("unvaccinated", "non_thai"), ("unvaccinated", "wants_vaccine"), ("facilities", "total"),
+            ("unvaccinated", "non_thai"), ("unvaccinated", "nationality_unknown"), ("unvaccinated", "wants_vaccine"),
+            ("unvaccinated", "wants_vaccine_unknown"), ("facilities", "total"),
             ("facilities", "stale"), ("help_requests", "total"), ("help_requests", "open")]
 BREAKDOWNS = [("volunteers", "by_type"), ("unvaccinated", "by_reason"), ("facilities", "by_type"),
               ("facilities", "by_status"), ("help_requests", "by_type"), ("help_requests", "by_status")]
@@ -53,6 +55,16 @@ def checked_paths(report: dict) -> list[tuple[str, ...]]:
     for block, breakdown in BREAKDOWNS:
         paths += [(block, breakdown, value) for value in totals.get(block, {}).get(breakdown, {})]
     return paths
+
+
+def _has(report: dict, path: tuple[str, ...]) -> bool:
+    """Whether a report's totals hold the figure (a report made before a key was added does not)."""
+    value = report["totals"]
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return True
 
 
 def _value(report: dict, district: str, path: tuple[str, ...]) -> float:
@@ -88,7 +100,10 @@ def jump_checks(reports: dict[dt.date, dict], week: dt.date, settings: CheckSett
     reports = {w: r for w, r in reports.items() if w <= week}
     if week not in reports or len(reports) < settings.min_history + 2:
         return pd.DataFrame(columns=COLUMNS)
-    table = series_table(reports, checked_paths(reports[week]))
+    # A figure earlier reports did not have yet would look like a jump from 0: checked once every week has it.
+    paths = [path for path in checked_paths(reports[week]) if all(_has(report, path) for report in reports.values())]
+    table = series_table(reports, paths)
+    mark = load_schema().label("incomplete_mark")
     values = table.to_numpy()
     changes = np.diff(values, axis=1)                   # week-on-week (the first week's load from nothing excluded)
     current, earlier = changes[:, -1], changes[:, :-1][:, -settings.max_history:]
@@ -97,7 +112,9 @@ def jump_checks(reports: dict[dt.date, dict], week: dt.date, settings: CheckSett
         score, centre, spread = robust_score(current[index], earlier[index], settings)
         if abs(score) > settings.threshold:
             rows.append({
-                "district": district, "path": path, "label": figure_label(path),
+                "district": district, "path": path,
+                "label": figure_label(path) + (f" {mark}" if is_incomplete(
+                    incomplete_list(reports[week]["districts"].get(district, {})), path) else ""),
                 "previous": int(values[index, -2]), "current": int(values[index, -1]),
                 "change": int(current[index]), "usual": centre, "spread": spread,
                 "low": centre - settings.threshold * spread, "high": centre + settings.threshold * spread,

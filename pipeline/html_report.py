@@ -18,7 +18,8 @@ from pipeline import charts as chart_module
 from pipeline.approval import shown_value
 from pipeline.checks import files_text
 from pipeline.config import Config
-from pipeline.history import wording, week_label
+from pipeline.history import STATUSES, incomplete_list, is_incomplete, wording, week_label
+from pipeline.outputs import LATER_KEYS, figure_columns, figure_value, scoped_path
 from pipeline.report import BLOCKS, WeekResult
 from pipeline.schema import PACKAGE_DIR, Schema
 from pipeline.thaidates import thai_datetime
@@ -39,43 +40,27 @@ def environment() -> jinja2.Environment:
 
 def figure_rows(dataset: str, schema: Schema, stale_days: int) -> list[tuple[str, tuple[str, ...]]]:
     """(label, path inside the block) of a dataset's figures, in the workbook's column order."""
-    label = schema.label
-    rows = [(label("total_people") if dataset == "unvaccinated" else label("count"), ("total",))]
-    if dataset == "unvaccinated":
-        rows += [(label(key), (key,)) for key in ("thai", "non_thai", "wants_vaccine")]
-    if dataset == "facilities":
-        rows.append((label("stale", days=stale_days), ("stale",)))
-    if dataset == "help_requests":
-        rows.append((label("open"), ("open",)))
-    closed = {"volunteers": ("by_type", "volunteer_types"), "unvaccinated": ("by_reason", "reasons"),
-              "facilities": ("by_type", "facility_types"), "help_requests": ("by_type", "request_types")}
-    by_key, list_name = closed[dataset]
-    rows += [(value, (by_key, value)) for value in schema.choice_values(list_name)]
-    if dataset in ("facilities", "help_requests"):
-        statuses = "facility_statuses" if dataset == "facilities" else "request_statuses"
-        rows += [(value, ("by_status", value)) for value in schema.choice_values(statuses)]
-    return rows
+    return figure_columns(dataset, schema, stale_days)
 
 
 def _get(block: dict, path: tuple[str, ...]):
-    for key in path:
-        block = block[key]
-    return block
+    return figure_value(block, path)
 
 
 def _figure_table(report: dict, dataset: str, scope: str, schema: Schema, config: Config) -> dict:
-    """A transposed figures table: one row per figure, one column per district and the province total."""
+    """A transposed figures table: one row per figure, one column per district and the province total;
+    a cell listed incomplete is marked."""
     scopes = [("districts", code) for code in report["districts"]] + [("totals",)]
     rows = []
     for label, path in figure_rows(dataset, schema, config.stale_days):
-        if scope == "new":
-            path = ("new",) if path == ("total",) else ("this_week", *path)
+        path = scoped_path(path, "total" if scope == "total" else "this_week")
         cells = []
         for where in scopes:
             block = report["districts"][where[1]] if where[0] == "districts" else report["totals"]
-            cells.append({"value": _get(block[dataset], path), "path": (*where, dataset, *path)})
+            cells.append({"value": _get(block[dataset], path), "path": (*where, dataset, *path),
+                          "incomplete": is_incomplete(incomplete_list(block), (dataset, *path))})
         rows.append({"label": label, "cells": cells})
-    return {"rows": rows}
+    return {"rows": rows, "marked": any(cell["incomplete"] for row in rows for cell in row["cells"])}
 
 
 def _headline(report: dict, config: Config) -> list[dict]:
@@ -83,16 +68,22 @@ def _headline(report: dict, config: Config) -> list[dict]:
     totals = report["totals"]
     items = [("volunteers", ("volunteers", "total")), ("volunteers_new", ("volunteers", "new")),
              ("unvaccinated", ("unvaccinated", "total")), ("unvaccinated_new", ("unvaccinated", "new")),
-             ("wants_vaccine", ("unvaccinated", "wants_vaccine")), ("facilities", ("facilities", "total")),
+             ("wants_vaccine", ("unvaccinated", "wants_vaccine")),
+             ("wants_vaccine_unknown", ("unvaccinated", "wants_vaccine_unknown")),
+             ("nationality_unknown", ("unvaccinated", "nationality_unknown")), ("facilities", ("facilities", "total")),
              ("facilities_stale", ("facilities", "stale")), ("help_requests", ("help_requests", "total")),
              ("help_open", ("help_requests", "open")), ("districts_on_time", ("submission", "on_time")),
-             ("districts_late", ("submission", "late")), ("districts_missing", ("submission", "missing"))]
+             ("districts_late", ("submission", "late")), ("districts_unusable", ("submission", "unusable")),
+             ("districts_missing", ("submission", "missing"))]
+    listed = incomplete_list(totals)
+    # A key an older report lacks is left out rather than shown as a figure report.json does not hold.
     return [{"label": words[key].format(days=config.stale_days), "value": _get(totals, path),
-             "path": ("totals", *path)} for key, path in items]
+             "path": ("totals", *path), "incomplete": is_incomplete(listed, path)}
+            for key, path in items if path[-1] not in LATER_KEYS or path[-1] in totals.get(path[0], {})]
 
 
 def _submission(report: dict, schema: Schema, config: Config) -> dict:
-    counts = ["files", "rows_read", "accepted", "rejected", "duplicates", "skipped"]
+    counts = ["files", "rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
     rows = []
     for code, district in report["districts"].items():
         block = district["submission"]
@@ -100,8 +91,9 @@ def _submission(report: dict, schema: Schema, config: Config) -> dict:
         rows.append({"code": code, "name": district["name"], "status": block["status"],
                      "status_text": schema.wording["submission_status"][block["status"]],
                      "last": thai_datetime(dt.datetime.fromisoformat(last), config.date_digits) if last else "-",
-                     "cells": [{"value": block[c], "path": ("districts", code, "submission", c)} for c in counts]})
-    total = [{"value": report["totals"]["submission"][c], "path": ("totals", "submission", c)} for c in counts]
+                     "cells": [{"value": block.get(c, 0), "path": ("districts", code, "submission", c)}
+                               for c in counts]})
+    total = [{"value": report["totals"]["submission"].get(c, 0), "path": ("totals", "submission", c)} for c in counts]
     return {"headers": [schema.label(c) for c in ["district", "status", "last_submitted", *counts]],
             "rows": rows, "total": total}
 
@@ -165,6 +157,7 @@ def render_week(result: WeekResult, dashboard, week_charts: list, config: Config
         "wide": chart_module.WIDE,
         "district_names": [d["name"] for d in report["districts"].values()],
         "province_total": schema.label("province_total"),
+        "mark": schema.label("incomplete_mark"), "incomplete_note": schema.label("incomplete_note"),
         "datasets": datasets,
         "submission": _submission(report, schema, config),
         "timeliness": _timeliness(dashboard, config),

@@ -15,7 +15,8 @@ from pipeline import gazetteer
 from pipeline import workbook_style as style
 from pipeline.config import ConfigError
 from pipeline.figures import add_blocks
-from pipeline.outputs import atomic_path, figure_columns, report_json_text
+from pipeline.history import incomplete_list, is_incomplete
+from pipeline.outputs import atomic_path, figure_columns, figure_value, report_json_text, scoped_path
 from pipeline.report import BLOCKS
 from pipeline.schema import Schema, load_schema
 from pipeline.thaidates import thai_datetime
@@ -25,12 +26,13 @@ TOTAL_LABEL = "รวมทั้งประเทศ"
 SUMMARY_SHEET, TIMELINESS_SHEET = "สรุประดับประเทศ", "ความตรงเวลา"
 TOTAL_BLOCKS = [*BLOCKS, "submission"]
 REPORT_MARKS = {"province_code", "districts"}  # a JSON object with either is meant as a province report
-STATUSES = ("on_time", "late", "missing")
+STATUSES = ("on_time", "late", "unusable", "missing")
 # key -> (Thai header, path in a totals dict); rates are computed from the submission counts
 FIGURES = {
     "districts": ("จำนวนอำเภอ", ("submission", "districts")),
     "on_time": ("ส่งตรงเวลา", ("submission", "on_time")),
     "late": ("ส่งช้า", ("submission", "late")),
+    "unusable": ("ส่งแล้วแต่ใช้ไม่ได้", ("submission", "unusable")),
     "missing": ("ไม่ส่ง", ("submission", "missing")),
     "files": ("จำนวนไฟล์", ("submission", "files")),
     "volunteers": ("อาสาสมัคร (สะสม)", ("volunteers", "total")),
@@ -38,18 +40,21 @@ FIGURES = {
     "unvaccinated": ("ผู้ยังไม่ได้รับวัคซีน (สะสม)", ("unvaccinated", "total")),
     "unvaccinated_new": ("ผู้ยังไม่ได้รับวัคซีน (ใหม่)", ("unvaccinated", "new")),
     "wants_vaccine": ("ประสงค์รับวัคซีน", ("unvaccinated", "wants_vaccine")),
+    "wants_vaccine_unknown": ("ไม่ระบุความประสงค์", ("unvaccinated", "wants_vaccine_unknown")),
+    "nationality_unknown": ("ไม่ระบุสัญชาติ", ("unvaccinated", "nationality_unknown")),
     "facilities": ("สถานที่", ("facilities", "total")),
     "facilities_stale": ("สถานที่ไม่ได้ปรับปรุง", ("facilities", "stale")),
     "help_requests": ("คำขอช่วยเหลือ (สะสม)", ("help_requests", "total")),
     "help_requests_new": ("คำขอช่วยเหลือ (ใหม่)", ("help_requests", "new")),
     "help_requests_open": ("คำขอยังไม่แล้วเสร็จ", ("help_requests", "open")),
     "rejected": ("แถวที่ไม่รับ", ("submission", "rejected")),
+    "updated": ("แถวที่แก้ไขข้อมูลเดิม", ("submission", "updated")),
 }
 RATES = {"on_time_rate": "ร้อยละส่งตรงเวลา", "sent_rate": "ร้อยละที่ส่ง"}
 SUMMARY = ["districts", "on_time_rate", "volunteers", "volunteers_new", "unvaccinated", "unvaccinated_new",
-           "wants_vaccine", "facilities", "facilities_stale", "help_requests", "help_requests_new",
-           "help_requests_open", "rejected"]
-TIMELINESS = ["districts", "on_time", "late", "missing", "on_time_rate", "sent_rate", "files"]
+           "nationality_unknown", "wants_vaccine", "wants_vaccine_unknown", "facilities", "facilities_stale",
+           "help_requests", "help_requests_new", "help_requests_open", "rejected", "updated"]
+TIMELINESS = ["districts", "on_time", "late", "unusable", "missing", "on_time_rate", "sent_rate", "files"]
 HEADER_FILLS = {FIGURES[status][0]: style.STATUS_FILLS[status] for status in STATUSES}
 
 
@@ -67,12 +72,22 @@ class Look:
 
 
 def summary_row(totals: dict) -> dict:
-    """The national table's figures of one totals dict (a province's or the nation's)."""
-    row = {key: totals[block][figure] for key, (_, (block, figure)) in FIGURES.items()}
+    """The national table's figures of one totals dict (a province's or the nation's); a figure listed in its
+    `incomplete` is a style.Marked number; keys reports gained later read 0 in a report made before."""
+    row = {key: _figure(totals, path) for key, (_, path) in FIGURES.items()}
     whole = row["districts"]
-    row["on_time_rate"] = row["on_time"] / whole if whole else 0.0
-    row["sent_rate"] = (row["on_time"] + row["late"]) / whole if whole else 0.0
+    row["on_time_rate"] = row["on_time"] / whole if whole else 0.0   # submission counts are never Marked
+    row["sent_rate"] = (row["on_time"] + row["late"]) / whole if whole else 0.0   # unusable is not sent
     return row
+
+
+def _marked(value, incomplete: bool):
+    return style.Marked(value) if incomplete else value
+
+
+def _figure(totals: dict, path: tuple[str, ...]):
+    """A figure of a province's (or the nation's) totals, Marked when listed incomplete there."""
+    return _marked(figure_value(totals, path), is_incomplete(incomplete_list(totals), path))
 
 
 def _bad_figure(block: dict, path: str) -> str | None:
@@ -112,16 +127,19 @@ def check_report(name: str, report, schema: Schema) -> dict:
     bad = next(filter(None, (_bad_figure(totals[block], f"totals.{block}") for block in TOTAL_BLOCKS)), None)
     if bad:
         refuse(f"{bad} is not a whole number >= 0")
+    if not isinstance(totals.get("incomplete", []), list):
+        refuse("totals.incomplete must be a list of figure paths")
     try:
         summary_row(totals)
         for dataset in BLOCKS:
-            for _, get in figure_columns(dataset, schema, 14):
-                get(totals[dataset]), get(_scoped(totals[dataset], "this_week"))
+            for _, path in figure_columns(dataset, schema, 14):
+                figure_value(totals[dataset], path), figure_value(_scoped(totals[dataset], "this_week"), path)
         sums = {dataset: add_blocks([district[dataset] for district in districts.values()]) for dataset in BLOCKS}
     except (KeyError, TypeError, AttributeError) as error:
         refuse(f"figure {error} is missing or malformed")
     wrong = [dataset for dataset in BLOCKS if sums[dataset] != totals[dataset]]
-    if wrong or sum(totals["submission"][status] for status in STATUSES) != totals["submission"]["districts"]:
+    # Reports made before `unusable` existed have none: the statuses then add up without it.
+    if wrong or sum(totals["submission"].get(status, 0) for status in STATUSES) != totals["submission"]["districts"]:
         refuse(f"totals.{(wrong or ['submission'])[0]} do not add up")
     return report
 
@@ -149,8 +167,11 @@ def check_reports(named: list[tuple[str, object]], week: str | None = None) -> l
 
 
 def national_totals(reports: list[dict]) -> dict:
-    """The nation's totals: the provinces' totals summed block by block and key by key."""
-    return {block: add_blocks([report["totals"][block] for report in reports]) for block in TOTAL_BLOCKS}
+    """The nation's totals: the provinces' totals summed block by block and key by key; `incomplete` is the
+    union of the provinces' (a key some reports lack sums as 0)."""
+    totals = {block: add_blocks([report["totals"][block] for report in reports]) for block in TOTAL_BLOCKS}
+    totals["incomplete"] = sorted({path for report in reports for path in incomplete_list(report["totals"])})
+    return totals
 
 
 def national_table(reports: list[dict]) -> pd.DataFrame:
@@ -188,14 +209,20 @@ def read_reports(paths: list[Path]) -> list[tuple[str, object]]:
     return found
 
 
-def _row_cells(sheet, book, look: Look, row: int, values: list, is_total: bool) -> None:
+def _row_cells(sheet, book, look: Look, row: int, values: list, is_total: bool) -> bool:
+    """A table row; returns whether it holds a figure marked incomplete."""
     extra = {"bold": True, "bg_color": style.TOTAL_FILL} if is_total else {}
+    marked = False
     for column, value in enumerate(values):
-        if isinstance(value, str):
+        if isinstance(value, style.Marked):
+            marked = True
+            sheet.write_number(row, column, value.value, style.marked_fmt(book, look, load_schema(), border=1, **extra))
+        elif isinstance(value, str):
             sheet.write_string(row, column, style.text(value), style.fmt(book, look, border=1, **extra))
         else:
             number = {"num_format": "0.0%" if isinstance(value, float) else "#,##0"}
             sheet.write_number(row, column, value, style.fmt(book, look, border=1, **number, **extra))
+    return marked
 
 
 def _header_height(headers: list[str], look: Look) -> float:
@@ -211,7 +238,7 @@ def _sheet(book, look: Look, name: str, heading: list[str], tables: list[tuple],
     width = 2 + max(len(headers) for _, headers, _ in tables)
     sheet.merge_range(0, 0, 0, width - 1, heading[0], style.fmt(book, look, bold=True, font_size=look.font_size + 4))
     sheet.merge_range(1, 0, 1, width - 1, heading[1], style.fmt(book, look, italic=True))
-    row, frozen = 3, None
+    row, frozen, marked = 3, None, False
     for caption, headers, rows in tables:
         if caption:
             sheet.write_string(row, 0, caption, style.fmt(book, look, bold=True, font_size=look.font_size + 2))
@@ -224,8 +251,10 @@ def _sheet(book, look: Look, name: str, heading: list[str], tables: list[tuple],
                 bg_color=HEADER_FILLS.get(title, style.HEADER_FILL)))
         sheet.set_row(row, _header_height(headers, look))
         for index, values in enumerate(rows, start=1):
-            _row_cells(sheet, book, look, row + index, values, index == len(rows))
+            marked |= _row_cells(sheet, book, look, row + index, values, index == len(rows))
         row += len(rows) + 2
+    if marked:
+        style.incomplete_legend(sheet, 2, book, look, load_schema())
     if note:
         sheet.merge_range(row, 0, row, width - 1, note, style.fmt(book, look, text_wrap=True))
         sheet.set_row(row, look.font_size * 1.5 * (1 + len(note) // (width * 9)))
@@ -258,7 +287,7 @@ def _write_workbook(path: Path, reports: list[dict], week: str, look: Look = Loo
         columns = figure_columns(dataset, schema, reports[0].get("stale_days", 14))
         tables = [(schema.label(label), [title for title, _ in columns],
                    [[item["province_code"], names.get(item["province_code"], TOTAL_LABEL),
-                     *[get(_scoped(item["totals"][dataset], scope)) for _, get in columns]]
+                     *[_figure(item["totals"], (dataset, *scoped_path(path, scope))) for _, path in columns]]
                     for item in [*reports, nation]])
                   for scope, label in (("total", "cumulative_table"), ("this_week", "new_table"))]
         _sheet(book, look, schema.datasets[dataset].title, heading, tables)

@@ -19,10 +19,14 @@ from pipeline import approval, charts, checks, history
 from pipeline import workbook_style as style
 from pipeline.config import Config
 from pipeline.report import BLOCKS, WeekResult
-from pipeline.schema import Schema
+from pipeline.schema import Schema, load_schema
 from pipeline.issues import by_district_and_kind
 
 TEMPORARY_MARK = ".partial-"
+# Keys report.json gained after earlier weeks' reports were stored (not-stated counts, updated rows,
+# unusable districts): such a report reads 0 for them.
+LATER_KEYS = frozenset({"nationality_unknown", "wants_vaccine_unknown", "updated", "unusable",
+                        load_schema().label("not_stated")})
 
 
 @contextmanager
@@ -45,11 +49,19 @@ def temporary_beside(target: Path) -> Path:
     return Path(temporary)
 
 
+def current_umask() -> int:
+    """The process's file-creation mask (reading it means setting it: set back at once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
 def move_into_place(temporary: Path, target: Path) -> None:
     """Make a finished temporary durable and replace the target with it in one step."""
     faults.checkpoint("written")
     with open(temporary, "rb") as written:
         os.fsync(written.fileno())
+    os.chmod(temporary, 0o666 & ~current_umask())   # mkstemp makes 600 whatever outputs.mode allows
     os.replace(temporary, target)
     faults.checkpoint("replaced")
 
@@ -152,33 +164,60 @@ def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: 
     yield week_dir / "index.html"
 
 
-def _district_rows(report: dict, dataset: str, getters: list, scope: str, total_label: str) -> list[list]:
-    """One row per district and the province total; scope 'total' (cumulative) or 'this_week'."""
+def _district_rows(report: dict, dataset: str, columns: list, scope: str, total_label: str) -> list[list]:
+    """One row per district and the province total; scope 'total' (cumulative) or 'this_week'.
+
+    A figure listed in its district's (or the totals') `incomplete` is a style.Marked number.
+    """
     rows = []
     for code, district in [*report["districts"].items(), ("", {"name": total_label, **report["totals"]})]:
-        block = district[dataset]
-        source = block if scope == "total" else {**block["this_week"], "total": block["new"]}
-        rows.append([code, district["name"], *[get(source) for _, get in getters]])
+        listed = history.incomplete_list(district)
+        cells = []
+        for _, path in columns:
+            where = (dataset, *scoped_path(path, scope))
+            value = figure_value(district, where)
+            cells.append(style.Marked(value) if history.is_incomplete(listed, where) else value)
+        rows.append([code, district["name"], *cells])
     return rows
 
 
-def figure_columns(dataset: str, schema: Schema, stale_days: int) -> list[tuple[str, callable]]:
-    """(column title, getter) of a dataset's figures sheet, read from a figures block."""
-    label = schema.label
-    columns = [(label("total_people") if dataset == "unvaccinated" else label("count"), lambda b: b["total"])]
+def scoped_path(path: tuple[str, ...], scope: str) -> tuple[str, ...]:
+    """A figure's path inside its block for the cumulative table ('total') or the new-this-week one."""
+    if scope == "total":
+        return path
+    return ("new",) if path == ("total",) else ("this_week", *path)
+
+
+def figure_value(block: dict, path: tuple[str, ...]):
+    """A figure by its path; a key added later (LATER_KEYS) reads 0 in a report made before it existed."""
+    for key in path:
+        block = block.get(key, 0) if key in LATER_KEYS else block[key]
+    return block
+
+
+def figure_columns(dataset: str, schema: Schema, stale_days: int) -> list[tuple[str, tuple[str, ...]]]:
+    """(column title, path inside the block) of a dataset's figures sheet; each not-stated count beside
+    the figures it completes."""
+    label, not_stated = schema.label, schema.label("not_stated")
+    columns = [(label("total_people") if dataset == "unvaccinated" else label("count"), ("total",))]
     if dataset == "unvaccinated":
-        columns += [(label(key), lambda b, k=key: b[k]) for key in ("thai", "non_thai", "wants_vaccine")]
+        columns += [(label(key), (key,)) for key in ("thai", "non_thai", "nationality_unknown", "wants_vaccine",
+                                                     "wants_vaccine_unknown")]
     if dataset == "facilities":
-        columns.append((label("stale", days=stale_days), lambda b: b["stale"]))
+        columns.append((label("stale", days=stale_days), ("stale",)))
     if dataset == "help_requests":
-        columns.append((label("open"), lambda b: b["open"]))
+        columns.append((label("open"), ("open",)))
     closed = {"volunteers": ("by_type", "volunteer_types"), "unvaccinated": ("by_reason", "reasons"),
               "facilities": ("by_type", "facility_types"), "help_requests": ("by_type", "request_types")}
     by_key, list_name = closed[dataset]
-    columns += [(value, lambda b, v=value, k=by_key: b[k][v]) for value in schema.choice_values(list_name)]
+    columns += [(value, (by_key, value)) for value in schema.choice_values(list_name)]
+    if dataset == "unvaccinated":
+        columns.append((not_stated, (by_key, not_stated)))
     if dataset in ("facilities", "help_requests"):
         statuses = "facility_statuses" if dataset == "facilities" else "request_statuses"
-        columns += [(value, lambda b, v=value: b["by_status"][v]) for value in schema.choice_values(statuses)]
+        columns += [(value, ("by_status", value)) for value in schema.choice_values(statuses)]
+        if dataset == "facilities":
+            columns.append((not_stated, ("by_status", not_stated)))
     return columns
 
 

@@ -24,7 +24,40 @@ MAX_CELL_TEXT = 32_767
 HEADER_FILL = "#DDEBF7"
 _HEADING_ROWS = 3
 TOTAL_FILL = "#FFF2CC"
-STATUS_FILLS = {"on_time": "#C6EFCE", "late": "#FFEB9C", "missing": "#FFC7CE"}
+STATUS_FILLS = {"on_time": "#C6EFCE", "late": "#FFEB9C", "unusable": "#CCC0DA", "missing": "#FFC7CE"}
+MARK_FONT = "#9C5700"       # an incomplete figure: its number in brown, the mark after it
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A figure that depends on a column a district did not send: written as a number, shown with the mark."""
+
+    value: int
+
+
+def mark_format(mark: str) -> str:
+    """An Excel number format showing a whole number followed by the mark (the cell stays a number)."""
+    return '0"' + mark.replace('"', "") + '"'
+
+
+def marked_fmt(book, config: Config, schema: Schema, **properties):
+    """The look of an incomplete figure: its cell's own look, the mark after the number."""
+    return fmt(book, config, num_format=mark_format(schema.label("incomplete_mark")), font_color=MARK_FONT,
+               **properties)
+
+
+def write_figure(sheet, row: int, column: int, value, book, config: Config, schema: Schema, **properties) -> bool:
+    """A figure cell, a Marked one with the mark; returns whether it was marked."""
+    if isinstance(value, Marked):
+        sheet.write_number(row, column, value.value, marked_fmt(book, config, schema, **properties))
+        return True
+    sheet.write_number(row, column, value, fmt(book, config, **properties))
+    return False
+
+
+def incomplete_legend(sheet, row: int, book, config: Config, schema: Schema) -> None:
+    """The mark's meaning, once on a sheet that shows a marked figure."""
+    sheet.write_string(row, 0, schema.label("incomplete_note"), fmt(book, config, italic=True, font_color=MARK_FONT))
 
 
 def new_workbook(target: Path | io.BytesIO, config: Config) -> xlsxwriter.Workbook:
@@ -96,6 +129,8 @@ def figure_sheet(book, name: str, title: str, report: dict, config: Config, sche
                  valign="vcenter")
     caption = fmt(book, config, bold=True, font_size=config.font_size + 2)
     body, total = fmt(book, config, border=1), fmt(book, config, border=1, bold=True, bg_color=TOTAL_FILL)
+    looks = {False: {"border": 1}, True: {"border": 1, "bold": True, "bg_color": TOTAL_FILL}}
+    marked = False
     for table_title, rows in tables:
         sheet.write_string(row, 0, table_title, caption)
         sheet.set_row(row, config.font_size * 2)
@@ -108,8 +143,11 @@ def figure_sheet(book, name: str, title: str, report: dict, config: Config, sche
             sheet.write_string(row + 1 + index, 0, text(values[0]), cell)
             sheet.write_string(row + 1 + index, 1, text(values[1]), cell)
             for offset, value in enumerate(values[2:]):
-                sheet.write_number(row + 1 + index, 2 + offset, value, cell)
+                marked |= write_figure(sheet, row + 1 + index, 2 + offset, value, book, config, schema,
+                                       **looks[index == len(rows) - 1])
         row += len(rows) + 2
+    if marked:
+        incomplete_legend(sheet, _HEADING_ROWS - 1, book, config, schema)
     first_header = _HEADING_ROWS + 1
     sheet.set_column(0, 0, 8)
     sheet.set_column(1, 1, 16)
@@ -122,8 +160,10 @@ def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str
     """The first sheet: the province's headline figures and each district's status.
 
     `notices` are (level, Thai sentence) lines shown under the title: "alert" in red (an approved week
-    whose inputs changed), "warn" in amber (unusual changes to ask about), "info" plain.
+    whose inputs changed), "warn" in amber (unusual changes to ask about), "info" plain. A figure listed
+    incomplete carries the mark, explained once below the districts.
     """
+    from pipeline.history import incomplete_list
     sheet = book.add_worksheet(schema.label("summary_sheet"))
     top = _heading(sheet, book, config, title, report, 8)
     looks = {"alert": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
@@ -136,54 +176,75 @@ def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str
     if notices:
         top += 1
     header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
-    totals = report["totals"]
+    totals, label = report["totals"], schema.label
+    statuses = schema.wording["submission_status"]
+    submitted = totals["submission"]
     headline = [
-        ("อาสาสมัคร (สะสม / ใหม่)", totals["volunteers"]["total"], totals["volunteers"]["new"]),
-        ("ผู้ยังไม่ได้รับวัคซีน (สะสม / ใหม่)", totals["unvaccinated"]["total"], totals["unvaccinated"]["new"]),
-        ("  สัญชาติไทย / ไม่ใช่สัญชาติไทย", totals["unvaccinated"]["thai"], totals["unvaccinated"]["non_thai"]),
-        ("  ประสงค์รับวัคซีน", totals["unvaccinated"]["wants_vaccine"], None),
-        ("สถานที่ (ทั้งหมด / ไม่ได้ปรับปรุง)", totals["facilities"]["total"], totals["facilities"]["stale"]),
-        ("คำขอความช่วยเหลือ (สะสม / ใหม่)", totals["help_requests"]["total"], totals["help_requests"]["new"]),
-        ("  ยังไม่แล้วเสร็จ", totals["help_requests"]["open"], None),
-        ("อำเภอส่งตรงเวลา / ส่งช้า / ไม่ส่ง", totals["submission"]["on_time"],
-         f"{totals['submission']['late']} / {totals['submission']['missing']}"),
+        ("อาสาสมัคร (สะสม / ใหม่)", ("volunteers", "total"), ("volunteers", "new")),
+        ("ผู้ยังไม่ได้รับวัคซีน (สะสม / ใหม่)", ("unvaccinated", "total"), ("unvaccinated", "new")),
+        ("  สัญชาติไทย / ไม่ใช่สัญชาติไทย", ("unvaccinated", "thai"), ("unvaccinated", "non_thai")),
+        (f"  {label('nationality_unknown')}", ("unvaccinated", "nationality_unknown"), None),
+        (f"  {label('wants_vaccine')} / {label('wants_vaccine_unknown')}", ("unvaccinated", "wants_vaccine"),
+         ("unvaccinated", "wants_vaccine_unknown")),
+        ("สถานที่ (ทั้งหมด / ไม่ได้ปรับปรุง)", ("facilities", "total"), ("facilities", "stale")),
+        ("คำขอความช่วยเหลือ (สะสม / ใหม่)", ("help_requests", "total"), ("help_requests", "new")),
+        ("  ยังไม่แล้วเสร็จ", ("help_requests", "open"), None),
     ]
     body = fmt(book, config, border=1)
-    for index, (label, first, second) in enumerate(headline):
-        sheet.write_string(top + index, 0, label, body)
-        sheet.write_number(top + index, 1, first, body)
-        if isinstance(second, str):
-            sheet.write_string(top + index, 2, second, body)
-        elif second is not None:
-            sheet.write_number(top + index, 2, second, body)
-    start = top + len(headline) + 2
-    columns = ["รหัสอำเภอ", "อำเภอ", "สถานะการส่ง", "อาสาสมัคร", "ผู้ยังไม่ได้รับวัคซีน", "สถานที่",
-               "คำขอยังไม่แล้วเสร็จ", "แถวที่ไม่รับ"]
+    marked = False
+    listed = incomplete_list(totals)
+    for index, (text_label, *paths) in enumerate(headline):
+        sheet.write_string(top + index, 0, text_label, body)
+        for offset, path in enumerate(paths, start=1):
+            if path is not None:
+                marked |= write_figure(sheet, top + index, offset, _figure(totals, path, listed), book, config,
+                                       schema, border=1)
+    row = top + len(headline)
+    # Districts by status: on time first, then late / unusable / missing beside it.
+    sheet.write_string(row, 0, label("district") + " / ".join(statuses[s] for s in STATUS_FILLS), body)
+    sheet.write_number(row, 1, submitted["on_time"], body)
+    sheet.write_string(row, 2, " / ".join(str(submitted.get(s, 0)) for s in list(STATUS_FILLS)[1:]), body)
+    start = row + 3
+    columns = ["รหัสอำเภอ", "อำเภอ", "สถานะการส่ง", "อาสาสมัคร", "ผู้ยังไม่ได้รับวัคซีน", label("wants_vaccine"),
+               "สถานที่", "คำขอยังไม่แล้วเสร็จ", "แถวที่ไม่รับ"]
     for offset, name in enumerate(columns):
         sheet.write_string(start, offset, name, header)
+    figures = [("volunteers", "total"), ("unvaccinated", "total"), ("unvaccinated", "wants_vaccine"),
+               ("facilities", "total"), ("help_requests", "open"), ("submission", "rejected")]
     for index, (code, district) in enumerate(report["districts"].items()):
         status = district["submission"]["status"]
         row = start + 1 + index
         sheet.write_string(row, 0, code, body)
         sheet.write_string(row, 1, district["name"], body)
-        sheet.write_string(row, 2, schema.wording["submission_status"][status],
-                           fmt(book, config, border=1, bg_color=STATUS_FILLS[status]))
-        for offset, value in enumerate([district["volunteers"]["total"], district["unvaccinated"]["total"],
-                                        district["facilities"]["total"], district["help_requests"]["open"],
-                                        district["submission"]["rejected"]]):
-            sheet.write_number(row, 3 + offset, value, body)
+        sheet.write_string(row, 2, statuses[status], fmt(book, config, border=1, bg_color=STATUS_FILLS[status]))
+        listed = incomplete_list(district)
+        for offset, path in enumerate(figures):
+            marked |= write_figure(sheet, row, 3 + offset, _figure(district, path, listed), book, config, schema,
+                                   border=1)
+    if marked:
+        incomplete_legend(sheet, start + len(report["districts"]) + 2, book, config, schema)
     sheet.set_column(0, 0, 34)
-    sheet.set_column(1, 7, 15)
+    sheet.set_column(1, 8, 15)
+
+
+def _figure(block: dict, path: tuple[str, ...], listed: list[str]):
+    """A figure of a district or totals block, Marked when listed incomplete; 0 for a key an older report lacks."""
+    from pipeline.history import is_incomplete   # history builds on the report: imported where used
+    value = block
+    for key in path:
+        value = value.get(key, 0)
+    return Marked(value) if is_incomplete(listed, path) else value
 
 
 def submission_sheet(book, config: Config, schema: Schema, report: dict, accounting: pd.DataFrame,
                      title: str) -> None:
-    """Per district: status, files, rows; then per file and sheet: every row accounted for."""
+    """Per district: status, files, rows; then per file and sheet: every row accounted for
+    (read = accepted + updated + rejected + duplicates + skipped)."""
     sheet = book.add_worksheet(schema.label("submission_sheet"))
-    top = _heading(sheet, book, config, title, report, 10)
+    top = _heading(sheet, book, config, title, report, 11)
     header = fmt(book, config, bold=True, bg_color=HEADER_FILL, border=1, text_wrap=True, align="center")
     body = fmt(book, config, border=1)
-    counts = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+    counts = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
     names = ["district_code", "district", "status", "files", "last_submitted", *counts]
     for offset, name in enumerate(names):
         sheet.write_string(top, offset, schema.label(name), header)
@@ -198,7 +259,7 @@ def submission_sheet(book, config: Config, schema: Schema, report: dict, account
         sheet.write_string(row, 4, thai_datetime(dt.datetime.fromisoformat(last), config.date_digits) if last else "-",
                            body)
         for offset, key in enumerate(counts):
-            sheet.write_number(row, 5 + offset, block[key], body)
+            sheet.write_number(row, 5 + offset, block.get(key, 0), body)
     start = top + len(report["districts"]) + 3
     file_columns = ["district", "file", "sheet", "แบบฟอร์ม", "เวลาส่ง", *counts]
     for offset, name in enumerate(file_columns):
@@ -211,11 +272,11 @@ def submission_sheet(book, config: Config, schema: Schema, report: dict, account
                                         item.sheet, dataset, thai_datetime(sent, config.date_digits)]):
             sheet.write_string(row, offset, text(value), body)
         for offset, key in enumerate(counts):
-            sheet.write_number(row, 5 + offset, int(getattr(item, key)), body)
+            sheet.write_number(row, 5 + offset, int(getattr(item, key, 0)), body)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 1, 36)
     sheet.set_column(2, 4, 20)
-    sheet.set_column(5, 9, 11)
+    sheet.set_column(5, 5 + len(counts) - 1, 11)
     sheet.freeze_panes(top + 1, 2)
 
 
@@ -301,17 +362,18 @@ def _status_fill(book, config: Config, status: str, **extra):
 
 
 def timeliness_sheet(book, config: Config, schema: Schema, report: dict, title: str, matrix) -> None:
-    """District × week since the first report: on time / late / missing, coloured, with the rates.
+    """District × week since the first report: on time / late / unusable / missing, coloured, with the rates
+    (an unusable week counts against both, as a missing one does).
 
     `matrix` is a history.Timeliness. Counts and rates are written as numbers, not formulas: no cell of
     our workbooks is a formula (tests/test_injection.py).
     """
-    from pipeline.history import wording, week_label
+    from pipeline.history import STATUSES, wording, week_label
     words = wording()
     short, labels = words["status_short"], words["timeliness"]
     weeks_count = len(matrix.weeks)
     sheet = book.add_worksheet(words["sheets"]["timeliness"])
-    width = weeks_count + 7
+    width = weeks_count + 4 + len(STATUSES)
     top = _heading(sheet, book, config, labels["title"], report, max(width, 10))
     sheet.write_string(top - 1, 0, labels["legend"].format(deadline=config.district_deadline.strftime("%H.%M"),
                                                           cutoff=config.cutoff_time.strftime("%H.%M")),
@@ -323,8 +385,7 @@ def timeliness_sheet(book, config: Config, schema: Schema, report: dict, title: 
     bold_percent = fmt(book, config, border=1, num_format="0%", align="center", bold=True, bg_color=TOTAL_FILL)
     names = [schema.label("district_code"), schema.label("district"),
              *(week_label(w, config.date_digits) for w in matrix.weeks),
-             labels["on_time_weeks"], labels["late_weeks"], labels["missing_weeks"], labels["on_time_rate"],
-             labels["sent_rate"]]
+             *(labels[f"{status}_weeks"] for status in STATUSES), labels["on_time_rate"], labels["sent_rate"]]
     for offset, name in enumerate(names):
         sheet.write_string(top, offset, name, header)
     sheet.set_row(top, config.font_size * 3.2)
@@ -336,10 +397,10 @@ def timeliness_sheet(book, config: Config, schema: Schema, report: dict, title: 
         sheet.write_string(row, 1, matrix.names.get(code, code), body)
         for offset, status in enumerate(matrix.statuses.loc[code]):
             sheet.write_string(row, first + offset, short[status], _status_fill(book, config, status))
-        for offset, status in enumerate(("on_time", "late", "missing")):
+        for offset, status in enumerate(STATUSES):
             sheet.write_number(row, last + 1 + offset, int(counts.loc[code, status]), count_cell)
-        sheet.write_number(row, last + 4, float(rates.loc[code, "on_time"]), percent)
-        sheet.write_number(row, last + 5, float(rates.loc[code, "sent"]), percent)
+        sheet.write_number(row, last + 1 + len(STATUSES), float(rates.loc[code, "on_time"]), percent)
+        sheet.write_number(row, last + 2 + len(STATUSES), float(rates.loc[code, "sent"]), percent)
     bottom = top + 1 + len(matrix.statuses)
     week_rates = matrix.week_rates()
     for offset_row, (key, label) in enumerate((("on_time", labels["week_rate"]), ("sent", labels["week_sent_rate"]))):
@@ -350,7 +411,7 @@ def timeliness_sheet(book, config: Config, schema: Schema, report: dict, title: 
     sheet.set_column(0, 0, 9)
     sheet.set_column(1, 1, 16)
     sheet.set_column(first, last, 10)
-    sheet.set_column(last + 1, last + 5, 12)
+    sheet.set_column(last + 1, last + 2 + len(STATUSES), 12)
     sheet.freeze_panes(top + 1, 2)
 
 

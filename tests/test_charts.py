@@ -103,12 +103,16 @@ def test_nationality_and_wanting_charts_reference_the_district_figures(two_weeks
                                                           for d in report["districts"].values()]
     wanting = data["ความประสงค์รับวัคซีน รายอำเภอ (สะสม)"]["series"]
     assert wanting["ประสงค์รับวัคซีน"] == [d["unvaccinated"]["wants_vaccine"] for d in report["districts"].values()]
-    assert [a + b for a, b in zip(wanting["ประสงค์รับวัคซีน"], wanting["ไม่ประสงค์ / ไม่ระบุ"])] == \
+    assert wanting["ไม่ระบุ"] == [d["unvaccinated"]["wants_vaccine_unknown"] for d in report["districts"].values()]
+    assert [a + b + c for a, b, c in zip(wanting["ประสงค์รับวัคซีน"], wanting["ไม่ประสงค์"], wanting["ไม่ระบุ"])] == \
+        [d["unvaccinated"]["total"] for d in report["districts"].values()]
+    assert [a + b + c for a, b, c in zip(*(nationality["series"][name] for name in
+                                           ("สัญชาติไทย", "ไม่ใช่สัญชาติไทย", "ไม่ระบุ")))] == \
         [d["unvaccinated"]["total"] for d in report["districts"].values()]
     reasons = data["ผู้ยังไม่ได้รับวัคซีน แยกตามสาเหตุ ทั้งจังหวัด (สะสม)"]
-    assert reasons["categories"] == list(schema.choice_values("reasons"))
+    assert reasons["categories"] == [*schema.choice_values("reasons"), "ไม่ระบุ"]
     assert reasons["series"]["จำนวนคน"] == [report["totals"]["unvaccinated"]["by_reason"][r]
-                                            for r in schema.choice_values("reasons")]
+                                            for r in reasons["categories"]]
 
 
 def test_facility_and_request_charts_add_up_to_the_report(two_weeks, schema):

@@ -139,9 +139,9 @@ def test_workbook_rows_and_total_row(provinces, rolled_up):
     timeliness = _sheet_rows(book, TIMELINESS_SHEET, "รหัสจังหวัด")
     for row in timeliness[:-1]:
         submission = reports[row[0]]["totals"]["submission"]
-        assert row[2:6] == (submission["districts"], submission["on_time"], submission["late"], submission["missing"])
-    assert timeliness[-1][2:6] == tuple(document["totals"]["submission"][key]
-                                        for key in ("districts", "on_time", "late", "missing"))
+        assert row[2:7] == tuple(submission[key] for key in ("districts", "on_time", "late", "unusable", "missing"))
+    assert timeliness[-1][2:7] == tuple(document["totals"]["submission"][key]
+                                        for key in ("districts", "on_time", "late", "unusable", "missing"))
     volunteers = _sheet_rows(book, "อาสาสมัคร", "รหัสจังหวัด")
     assert [row[2] for row in volunteers] == [2 * PROVINCES[c] for c in sorted(PROVINCES)] \
         + [2 * sum(PROVINCES.values())]
