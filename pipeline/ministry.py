@@ -15,7 +15,8 @@ import yaml
 
 from pipeline import workbook_style as style
 from pipeline.config import Config, ConfigError
-from pipeline.outputs import atomic_path
+from pipeline.history import figure_label, incomplete_list, is_incomplete
+from pipeline.outputs import LATER_KEYS, atomic_path
 from pipeline.schema import PACKAGE_DIR, Schema, load_schema, load_yaml
 from pipeline.thaidates import thai_date, thai_datetime
 
@@ -30,15 +31,26 @@ DEFAULT_FIGURES = {
     "unvaccinated": ("new", "total", "thai", "non_thai", "wants_vaccine", "by_reason:reasons"),
     "facilities": ("total", "stale", "by_type:facility_types", "by_status:facility_statuses"),
     "help_requests": ("new", "total", "open", "by_type:request_types", "by_status:request_statuses"),
-    "submission": ("on_time", "late", "missing", "files", "rows_read", "accepted", "rejected", "duplicates"),
+    "submission": ("on_time", "late", "unusable", "missing", "files", "rows_read", "accepted", "updated", "rejected",
+                   "duplicates"),
 }
-EXTRA_FIGURES = {"facilities": ("new",), "submission": ("districts", "skipped")}
+# Not-stated counts are not questions of the ministry's form: shown as a note beside the figure they complete
+# (NOT_STATED_NOTES), and linkable when a form asks for them.
+EXTRA_FIGURES = {"unvaccinated": ("nationality_unknown", "wants_vaccine_unknown"), "facilities": ("new",),
+                 "submission": ("districts", "skipped")}
+# figure (block, key) -> (the path of the not-stated count beside it inside the block, its note's wording)
+NOT_STATED = load_schema().label("not_stated")
+NOT_STATED_NOTES = {("unvaccinated", "thai"): (("nationality_unknown",), "nationality_unknown"),
+                    ("unvaccinated", "non_thai"): (("nationality_unknown",), "nationality_unknown"),
+                    ("unvaccinated", "wants_vaccine"): (("wants_vaccine_unknown",), "wants_vaccine_unknown"),
+                    ("unvaccinated", "by_reason"): (("by_reason", NOT_STATED), "reason_unknown"),
+                    ("facilities", "by_status"): (("by_status", NOT_STATED), "status_unknown")}
+LINK_COLUMN = 7
 FORM_URL = re.compile(r"https://docs\.google\.com/forms/(?:u/\d+/)?d/(?:e/)?[A-Za-z0-9_-]{10,}/viewform")
 ENTRY = re.compile(r"(?:entry\.)?(\d{1,12})")
 LINKABLE = re.compile(r"[0-9A-Za-z._:+-]{1,40}")   # numbers and codes only: never Thai text in a link
 EXCEL_URL_LIMIT = 2079
 QR_PIXELS = 420      # at most; the code sits inside one column, so viewers keep it square
-LINK_COLUMN = 6
 
 
 @cache
@@ -77,6 +89,8 @@ class FigureRow:
     item: str
     value: object
     entry: str | None
+    note: str = ""            # the not-stated count beside the figure, when there is one
+    incomplete: bool = False  # depends on a column some district did not send: shown with the mark
 
 
 def figure_paths(schema: Schema, extra: bool = False) -> list[tuple[str, ...]]:
@@ -175,6 +189,8 @@ def figure_value(report: dict, path: tuple[str, ...]):
     """The value of a figure path: a top-level report key or a figure of the province totals."""
     value = report if path[0] in TOP_LEVEL else report["totals"]
     for part in path:
+        if isinstance(value, dict) and part not in value and part in LATER_KEYS:
+            return 0     # a figure report.json gained later: an earlier week's report has none
         if not isinstance(value, dict) or part not in value:
             raise ConfigError(f"config: ministry.fields: {'.'.join(path)} is not in report.json")
         value = value[part]
@@ -189,13 +205,30 @@ def _item_label(path: tuple[str, ...]) -> tuple[str, str]:
     return words["blocks"][path[0]], f"{item} {path[2]}" if len(path) == 3 else item
 
 
+def not_stated_note(report: dict, path: tuple[str, ...]) -> str:
+    """The note beside a figure: how many did not state what it counts ('' when none or not such a figure)."""
+    if path[:2] not in NOT_STATED_NOTES:
+        return ""
+    inside, words = NOT_STATED_NOTES[path[:2]]
+    count = report["totals"].get(path[0], {})
+    for key in inside:
+        count = count.get(key, 0) if isinstance(count, dict) else 0
+    return wording()["notes"][words].format(count=count) if count else ""
+
+
 def figure_rows(report: dict, settings: MinistrySettings) -> list[FigureRow]:
-    """The ministry report's lines, in the ministry form's order."""
-    rows = []
+    """The ministry report's lines, in the ministry form's order: each with its not-stated note (a map's
+    once, on its first line) and whether it is incomplete."""
+    rows, noted = [], set()
+    listed = incomplete_list(report["totals"])
     for number, field in enumerate(settings.fields, start=1):
         block, item = _item_label(field.path)
         value = figure_value(report, field.path)
-        rows.append(FigureRow(number, field.path, block, field.label or item, value, field.entry))
+        note = "" if field.path[:2] in noted else not_stated_note(report, field.path)
+        if len(field.path) == 3:
+            noted.add(field.path[:2])
+        incomplete = field.path[0] not in TOP_LEVEL and is_incomplete(listed, field.path)
+        rows.append(FigureRow(number, field.path, block, field.label or item, value, field.entry, note, incomplete))
     return rows
 
 
@@ -251,8 +284,10 @@ def _figures_sheet(book, report: dict, rows: list[FigureRow], link: str, config:
                        valign="vcenter", text_wrap=True)
     body, centred = style.fmt(book, config, border=1), style.fmt(book, config, border=1, align="center")
     number = style.fmt(book, config, border=1, num_format="#,##0")
+    marked = style.fmt(book, config, border=1, num_format=style.mark_format(load_schema().label("incomplete_mark")),
+                       font_color=style.MARK_FONT)
     right = style.fmt(book, config, border=1, align="right")
-    for offset, name in enumerate(["number", "block", "item", "value", "in_link"]):
+    for offset, name in enumerate(["number", "block", "item", "value", "in_link", "note"]):
         sheet.write_string(top, offset, labels[name], header)
     for index, row in enumerate(rows, start=top + 1):
         first_of_block = index == top + 1 or rows[index - top - 2].block != row.block
@@ -261,16 +296,20 @@ def _figures_sheet(book, report: dict, rows: list[FigureRow], link: str, config:
         sheet.write_string(index, 2, row.item, body)
         shown = _shown(row, config)
         if isinstance(shown, int) and not isinstance(shown, bool):
-            sheet.write_number(index, 3, shown, number)
+            sheet.write_number(index, 3, shown, marked if row.incomplete else number)
         else:
             sheet.write_string(index, 3, style.text(shown), right)
         sheet.write_string(index, 4, labels["in_link_yes" if in_link(row) and link else "in_link_no"], centred)
-    for column, width in enumerate([7, 22, 38, 14, 10, 3, QR_PIXELS / 7 + 2]):
+        sheet.write_string(index, 5, row.note, body)
+    if any(row.incomplete for row in rows):
+        sheet.write_string(top + len(rows) + 1, 0, load_schema().label("incomplete_note"),
+                           style.fmt(book, config, italic=True, font_color=style.MARK_FONT))
+    for column, width in enumerate([7, 22, 38, 14, 10, 26, 3, QR_PIXELS / 7 + 2]):
         sheet.set_column(column, column, width)
     for index in range(top, top + max(len(rows), 24) + 1):   # explicit heights: the QR code keeps its shape
         sheet.set_row(index, config.font_size * (2 if index == top else 1.5))
     sheet.freeze_panes(top + 1, 0)
-    sheet.print_area(0, 0, top + len(rows), LINK_COLUMN)   # the link's text runs on to the right: not onto the page
+    sheet.print_area(0, 0, top + len(rows) + 1, LINK_COLUMN)   # the link's text runs on to the right: not onto the page
     _link_block(book, sheet, top, link, config)
 
 
@@ -315,15 +354,32 @@ def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, lin
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                      keep_trailing_newline=True, autoescape=False)
     environment.filters["number"] = lambda value: f"{value:,}"
-    statuses = load_schema().wording["submission_status"]
+    schema = load_schema()
+    statuses = schema.wording["submission_status"]
     districts = report["districts"].values()
+    totals, listed = report["totals"], incomplete_list(report["totals"])
+    mark = schema.label("incomplete_mark")
+
+    def marked(dotted: str) -> str:
+        """The mark after a figure listed incomplete in the province totals."""
+        return mark if is_incomplete(listed, tuple(dotted.split(".", 2))) else ""
+
+    def unknown(dotted: str, words: str = "not_stated") -> str:
+        """The note of a not-stated count (' (ไม่ระบุ N คน)' by default) when there is any, else ''."""
+        block, key = dotted.split(".", 1)
+        count = totals.get(block, {}).get(key, 0)
+        return wording()["summary"][words].format(count=f"{count:,}") if count else ""
+    incomplete = [(d["name"], ", ".join(figure_label(tuple(p.split(".", 2))) for p in incomplete_list(d)))
+                  for d in districts if incomplete_list(d)]
     return environment.get_template("ministry_summary.txt.j2").render(
         title=wording()["titles"]["ministry_report"].format(province=report["province"]),
         week=thai_date(dt.date.fromisoformat(report["week"]), config.date_digits),
         cutoff=thai_datetime(dt.datetime.fromisoformat(report["cutoff"]), config.date_digits),
-        totals=report["totals"], stale_days=report.get("stale_days", config.stale_days),
+        totals=totals, stale_days=report.get("stale_days", config.stale_days), mark=marked, unknown=unknown,
+        reason_unknown=totals["unvaccinated"].get("by_reason", {}).get(NOT_STATED, 0),
+        incomplete=incomplete, incomplete_note=schema.label("incomplete_note"),
         statuses=[(statuses[s], [d["name"] for d in districts if d["submission"]["status"] == s])
-                  for s in ("on_time", "late", "missing")],
+                  for s in ("on_time", "late", "unusable", "missing")],
         admin=admins.iloc[0].to_dict() if len(admins) == 1 else None,
         problems=problems["message"].tolist(), words=wording(), link=link)
 

@@ -156,7 +156,7 @@ def test_link_in_workbook_and_qr_code(week):
     expected = segno.make(link, error="m", micro=False)
     assert qr_modules(pixels, expected.symbol_size(border=0)[0]) == [list(row) for row in expected.matrix]
     # It sits inside one column (offsets in EMU), so viewers with any column metrics keep it square.
-    assert re.findall(r"<xdr:col>(\d+)</xdr:col>", drawing) == ["6", "6"]
+    assert re.findall(r"<xdr:col>(\d+)</xdr:col>", drawing) == [str(ministry.LINK_COLUMN)] * 2
 
 
 def test_qr_code_decodes_to_the_link(week):
@@ -178,8 +178,9 @@ def test_summary_text(week):
     assert f"ประสงค์รับวัคซีน {totals['unvaccinated']['wants_vaccine']:,} คน" in text
     assert f"สถานที่: {totals['facilities']['total']:,} แห่ง" in text
     assert f"ยังไม่แล้วเสร็จ {totals['help_requests']['open']:,} รายการ" in text
-    assert "- ส่งตรงเวลา 3 อำเภอ: เมืองแพร่, สูงเม่น, เด่นชัย" in text
+    assert "- ส่งตรงเวลา 2 อำเภอ: เมืองแพร่, สูงเม่น" in text
     assert "- ส่งช้า 1 อำเภอ: ร้องกวาง" in text and "- ไม่ส่ง 4 อำเภอ:" in text
+    assert "- ส่งแล้วแต่ใช้ไม่ได้ 1 อำเภอ: เด่นชัย" in text   # its only file is damaged
     assert ministry.prefilled_link(report, settings) in text.splitlines()
     assert "ผู้รายงาน: นายผู้ดูแล ระบบดี" in text
 
