@@ -58,7 +58,7 @@ def across_columns(sheet: RawSheet, table: SheetTable, base: dict) -> list[dict]
     headers = {column.position: column for column in table.columns}
     found = []
     for (first_row, first_column), (last_row, last_column) in sheet.merged:
-        others = [headers[p] for p in range(first_column + 1, last_column + 1) if p in headers]
+        others = [column for position, column in sorted(headers.items()) if first_column < position <= last_column]
         following = data_rows.searchsorted(first_row + 1)   # the first data row at or below the range's top
         if not others or first_row + 1 <= table.header_row or following == len(data_rows) or \
                 data_rows[following] > last_row + 1:

@@ -539,7 +539,9 @@ def ods_merged_ranges(content: bytes) -> dict[str, tuple]:
             continue
         if closing:
             continue
-        rows, columns = _count(numbers.get(b'number-rows-spanned')), _count(numbers.get(b'number-columns-spanned'))
+        # A span never reaches past a sheet's last row or column (Excel's grid: 1,048,576 x 16,384).
+        rows = min(_count(numbers.get(b'number-rows-spanned')), 1_048_576)
+        columns = min(_count(numbers.get(b'number-columns-spanned')), 16_384)
         if element == b'table-cell' and (rows > 1 or columns > 1):
             ranges.append(((row, column), (row + rows - 1, column + columns - 1)))
         column += _count(numbers.get(b'number-columns-repeated'))
