@@ -206,14 +206,18 @@ def _item_label(path: tuple[str, ...]) -> tuple[str, str]:
 
 
 def not_stated_note(report: dict, path: tuple[str, ...]) -> str:
-    """The note beside a figure: how many did not state what it counts ('' when none or not such a figure)."""
+    """The note beside a figure: how many did not state what it counts ('' when none or not such a figure),
+    with the incomplete mark when that count is listed incomplete too."""
     if path[:2] not in NOT_STATED_NOTES:
         return ""
     inside, words = NOT_STATED_NOTES[path[:2]]
     count = report["totals"].get(path[0], {})
     for key in inside:
         count = count.get(key, 0) if isinstance(count, dict) else 0
-    return wording()["notes"][words].format(count=count) if count else ""
+    if not count:
+        return ""
+    marked = is_incomplete(incomplete_list(report["totals"]), (path[0], *inside))
+    return wording()["notes"][words].format(count=f"{count:,}" + (load_schema().label("incomplete_mark") if marked else ""))
 
 
 def figure_rows(report: dict, settings: MinistrySettings) -> list[FigureRow]:
@@ -368,7 +372,7 @@ def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, lin
         """The note of a not-stated count (' (ไม่ระบุ N คน)' by default) when there is any, else ''."""
         block, key = dotted.split(".", 1)
         count = totals.get(block, {}).get(key, 0)
-        return wording()["summary"][words].format(count=f"{count:,}") if count else ""
+        return wording()["summary"][words].format(count=f"{count:,}{marked(dotted)}") if count else ""
     incomplete = [(d["name"], ", ".join(figure_label(tuple(p.split(".", 2))) for p in incomplete_list(d)))
                   for d in districts if incomplete_list(d)]
     return environment.get_template("ministry_summary.txt.j2").render(

@@ -180,7 +180,7 @@ def test_ministry_workbook_notes_and_marks(week, schema):
     totals = report["totals"]["unvaccinated"]
     wants = next(row for row in body if row[2].value == "ประสงค์รับวัคซีน")
     assert wants[3].value == totals["wants_vaccine"] and is_marked(wants[3])
-    assert wants[note].value == f"ไม่ระบุความประสงค์ {totals['wants_vaccine_unknown']:,} คน"
+    assert wants[note].value == f"ไม่ระบุความประสงค์ {totals['wants_vaccine_unknown']:,}* คน"   # 5402 sent no wish
     thai = next(row for row in body if row[2].value == "สัญชาติไทย")
     assert thai[note].value == "ไม่ระบุสัญชาติ 1 คน" and not is_marked(thai[3])
     reasons = [row for row in body if str(row[2].value).startswith("สาเหตุ:")]
@@ -194,7 +194,7 @@ def test_ministry_text_notes_marks_and_unusable(week, schema):
     done, report = week
     text = (done.week_dir / "ministry" / f"summary_{WEEK}.txt").read_text(encoding="utf-8")
     totals = report["totals"]["unvaccinated"]
-    assert f"ประสงค์รับวัคซีน {totals['wants_vaccine']}* คน (ไม่ระบุ {totals['wants_vaccine_unknown']} คน)" in text
+    assert f"ประสงค์รับวัคซีน {totals['wants_vaccine']}* คน (ไม่ระบุ {totals['wants_vaccine_unknown']}* คน)" in text
     assert "ไม่ระบุสัญชาติ 1 คน" in text and "ไม่ระบุสาเหตุที่ยังไม่ได้รับวัคซีน 1 คน" in text
     assert "- ส่งแล้วแต่ใช้ไม่ได้ 1 อำเภอ: เด่นชัย" in text
     assert schema.label("incomplete_note") in text and "อำเภอร้องกวาง: ผู้ยังไม่ได้รับวัคซีน · ประสงค์รับวัคซีน" in text
