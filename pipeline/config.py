@@ -39,6 +39,7 @@ class Config:
     cutoff_time: dt.time
     district_deadline: dt.time
     settle_seconds: float
+    look_again_seconds: float
     stale_days: int
     date_digits: str
     font: str
@@ -108,7 +109,8 @@ def config_from_dict(raw: dict) -> Config:
             first_report=first_report,
             cutoff_time=_time(weeks.get("cutoff_time", "16:00"), "weeks.cutoff_time"),
             district_deadline=_time(weeks.get("district_deadline", "12:00"), "weeks.district_deadline"),
-            settle_seconds=float(weeks.get("settle_seconds", 0)),
+            settle_seconds=float(weeks.get("settle_seconds", 60)),
+            look_again_seconds=float(weeks.get("look_again_seconds", 3)),
             stale_days=int(raw.get("facilities", {}).get("stale_days", 14)),
             date_digits=digits,
             font=str(reports.get("font", "TH Sarabun New")),

@@ -97,8 +97,10 @@ def _note_issues(notes: list[dict], schema: Schema, window: figures.Window) -> p
                   | frame["code"].eq("folder_unknown")]
     if frame.empty:
         return empty_issues()
-    frame["detail"] = frame.get("problem", pd.Series("", index=frame.index)).map(
+    explained = frame.get("problem", pd.Series("", index=frame.index)).map(
         lambda code: schema.wording["file_problems"].get(code, "") if isinstance(code, str) else "")
+    given = frame.get("detail", pd.Series("", index=frame.index)).fillna("")
+    frame["detail"] = explained.where(explained != "", given)
     return describe(frame.drop(columns=["submitted_at", "problem"], errors="ignore"), schema)
 
 

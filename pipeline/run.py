@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from pipeline.terminal import redact
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
 # The modules and files a stored reading of a file depends on: a change to any of them re-reads the inbox.
-INGEST_SOURCES = ("readers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
+INGEST_SOURCES = ("readers.py", "merged.py", "headers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
                   "gazetteer.py", "issues.py", "schema.py", "schema.yaml", "wording.yaml")
 
 
@@ -52,11 +53,15 @@ class RunResult:
     notices: tuple[str, ...] = ()   # sign-off and jump-check lines, printed after the summary
 
 
-def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path, save) -> None:
+def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path, save,
+                     now: dt.datetime) -> list[dict]:
     """Parse and ingest new file versions in worker processes (both cores), saving each with `save` as it comes in.
 
-    Each parsed file's cells are also left in `handoff` for its feedback copy later in the run.
+    Each parsed file's cells are also left in `handoff` for its feedback copy later in the run. A file that
+    cannot be read while it is still arriving (modified within settle_seconds, or gone since) is not stored:
+    it is returned as a note and read again next run.
     """
+    arriving: list[dict] = []
     workers = int(config.limits.get("workers", 2))
     step = max(workers * 4, len(todo) // 20)
     count = 0
@@ -71,7 +76,12 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
     def finished(index: int, outcome, product) -> None:
         nonlocal count
         # A child that died never processed its file: its failed outcome is ingested here.
-        save(product if product is not None else ingest(todo[index], outcome, schema, config, stamp))
+        item = product if product is not None else ingest(todo[index], outcome, schema, config, stamp)
+        if item.version["problem"] and inbox.still_arriving(todo[index], config, now):
+            arriving.append({"source_file": todo[index].source_file, "district_folder": todo[index].district_code,
+                             "sheet": "", "submitted_at": now, "code": "still_arriving"})
+        else:
+            save(item)
         faults.checkpoint("read")
         count += 1
         if len(todo) > step and (count % step == 0 or count == len(todo)):
@@ -79,6 +89,25 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
 
     # One pool for every file (no batches): a worker is never left idle waiting for a batch's slowest file.
     readers.read_and_process([f.path for f in todo], process, read_limits(config), workers, finished=finished)
+    return arriving
+
+
+def _settled_inbox(inputs: Path, config: Config, now: dt.datetime, cutoff: dt.datetime, clock=time.monotonic,
+                   sleep=time.sleep) -> tuple[list, list[dict]]:
+    """The inbox's files once they stopped changing, and notes on those that did not.
+
+    A run started within settle_seconds after the week's cut-off waits for files still being written
+    just before it (a district saving at 15:59), looking again until they settle or that time is up.
+    """
+    started = clock()
+    while True:
+        elapsed = dt.timedelta(seconds=clock() - started)
+        files, notes = inbox.discover(inputs, config, now + elapsed)
+        files, arriving = inbox.second_look(files, config, now + elapsed)
+        waited = (now + dt.timedelta(seconds=clock() - started) - cutoff).total_seconds()
+        if not arriving or not 0 <= waited < config.settle_seconds:
+            return files, notes + arriving
+        sleep(config.look_again_seconds)
 
 
 def _progress(message: str) -> None:
@@ -114,7 +143,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     connection = store.connect(outputs_dir / "store.sqlite")
     try:
         store.create_tables(connection, schema)
-        files, notes = inbox.discover(inputs, config, now)
+        files, notes = _settled_inbox(inputs, config, now, weeks.cutoff_of(week, config))
         # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
         store.record_removals(connection, {f.source_file for f in files} | {n["source_file"] for n in notes},
                               utc_text(now))
@@ -133,7 +162,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
         # Versions are stored while the others are still being read; committed together, all or nothing.
         with store.version_writer(connection, schema) as save:
-            _read_and_ingest(todo, config, schema, stamp, progress, handoff, save)
+            notes += _read_and_ingest(todo, config, schema, stamp, progress, handoff, save, now)
             # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
             for sheet in sheets:
                 if known.get(sheet.version_id) != stamp:

@@ -223,16 +223,32 @@ def test_file_still_being_copied_waits_for_the_next_run(baseline, tmp_path):
     inbox, out = hostile.copy_run(baseline, tmp_path)
     config = settling_config(tmp_path, 60)
     now = bangkok(2021, 12, 24, 11)
-    source_file = f"{hostile.WANG_CHIN}/กำลังคัดลอก.csv"
-    hostile.write_bytes(inbox / source_file, hostile.csv_bytes(hostile.wang_chin(300, 2)), now - dt.timedelta(seconds=5))
+    source_file = f"{hostile.WANG_CHIN}/กำลังคัดลอก.xlsx"
+    whole = hostile.xlsx_bytes({"อาสาสมัคร": hostile.wang_chin(300, 2)})
+    # Half of the workbook has arrived: unreadable, but modified seconds ago.
+    hostile.write_bytes(inbox / source_file, whole[: len(whole) // 2], now - dt.timedelta(seconds=5))
     first = run(inbox, out, config=config, now=now)
     problems = [row for row in hostile.issue_rows(first.week_dir) if row["file"] == source_file]
-    assert [row["code"] for row in problems] == ["file_unreadable"]
-    assert "กำลังถูกคัดลอก" in problems[0]["message"] and "รอบถัดไป" in problems[0]["message"]
+    assert [row["code"] for row in problems] == ["still_arriving"]
+    assert "รอบถัดไป" in problems[0]["message"] and problems[0]["severity"] != "ข้อผิดพลาด"
     assert source_file not in set(first.result.accounting["source_file"])
+    assert first.result.report["districts"]["5407"]["submission"]["status"] != "unusable"
+    hostile.write_bytes(inbox / source_file, whole, now + dt.timedelta(minutes=1))
     second = run(inbox, out, config=config, now=now + dt.timedelta(minutes=2))
     assert hostile.accounting_of(second, source_file)["accepted"] == 2
     assert not [row for row in hostile.issue_rows(second.week_dir) if row["file"] == source_file]
+
+
+def test_an_unreadable_file_older_than_the_settle_time_is_damaged(baseline, tmp_path):
+    inbox, out = hostile.copy_run(baseline, tmp_path)
+    config = settling_config(tmp_path, 60)
+    now = bangkok(2021, 12, 24, 11)
+    source_file = f"{hostile.WANG_CHIN}/เสีย.xlsx"
+    whole = hostile.xlsx_bytes({"อาสาสมัคร": hostile.wang_chin(300, 2)})
+    hostile.write_bytes(inbox / source_file, whole[: len(whole) // 2], now - dt.timedelta(minutes=10))
+    problems = [row for row in hostile.issue_rows(run(inbox, out, config=config, now=now).week_dir)
+                if row["file"] == source_file]
+    assert [row["code"] for row in problems] == ["file_unreadable"]
 
 
 def test_file_growing_while_hashed_is_still_being_copied(tmp_path, monkeypatch, config):
@@ -247,7 +263,7 @@ def test_file_growing_while_hashed_is_still_being_copied(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(inbox_module, "file_sha256", sha256_while_the_copy_goes_on)
     files, notes = inbox_module.discover(tmp_path, config, bangkok(2021, 12, 24, 10))
-    assert files == [] and [(note["code"], note["problem"]) for note in notes] == [("file_unreadable", "still_copying")]
+    assert files == [] and [note["code"] for note in notes] == ["still_arriving"]
 
 
 def test_resaved_identical_copy_next_week_changes_no_figure(baseline, tmp_path):
