@@ -15,6 +15,8 @@ import pytest
 from stdnum.th import pin
 
 from pipeline.synthetic import INJECTIONS, Drifts, Problems, build_inbox
+from pipeline.synthetic.cells import SHORT_FORMS
+from pipeline.synthetic.inbox import apply_changes
 from pipeline.synthetic.forms import (DATASETS, cutoff_of, deadline_of, field, fields, header_spellings, loose, schema,
                                       sheet_aliases, title)
 
@@ -26,6 +28,11 @@ DISTRICTS = ["5401", "5403", "5404", "5406"]
 SMALL = {"volunteers": (6, 10), "unvaccinated": (8, 14), "facilities": (3, 5), "help_requests": (4, 8)}
 PROJECT = Path(__file__).resolve().parent.parent
 EXTRAS = ("ลำดับ", "หมายเหตุ")
+# Structural drifts that make resend and new-rows-only inboxes differ on purpose.
+SAME_LISTS = Drifts(unusable_files=False, replaced_files=False, removed_files=False, missing_columns=False,
+                    corrections=False)
+HINT = re.compile(r"^\s*(?:\d+|[๐-๙]+)[.)]\s*|\s*\((?:วว/ดด/ปปปป|ว/ด/ป|วัน/เดือน/ปี พ\.ศ\.|dd/mm/yyyy|ปี|คน|เตียง|เลือก|ระบุ|"
+                  r"[A-Za-z][A-Za-z ]*)\)|\s*:\s*$")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,7 @@ def inbox(tmp_path_factory):
         root, seed=7, weeks=WEEKS, districts=DISTRICTS, sizes=SMALL,
         mode={"5401": "resend", "5403": "new_only", "5404": "resend", "5406": "new_only"},
         late_districts={WEEKS[1]: {"5403"}}, missing_districts={WEEKS[0]: {"5406"}},
-        after_cutoff_districts={WEEKS[0]: {"5404"}}, edge_times=True,
+        after_cutoff_districts={WEEKS[0]: {"5404"}}, unusable_districts={WEEKS[1]: {"5401"}}, edge_times=True,
     )
     return root, truth
 
@@ -44,7 +51,9 @@ def inbox(tmp_path_factory):
 def read_cells(root: Path, truth) -> dict[tuple[str, str], list[list]]:
     """Every sheet's cells as the file holds them: openpyxl for xlsx, pandas (dtype=object) for ods and csv."""
     cells = {}
-    for file in truth.files:
+    for file in truth.written():
+        if not file.usable:
+            continue
         path = root / file.path
         if file.format == "xlsx":
             workbook = openpyxl.load_workbook(path)
@@ -68,8 +77,8 @@ def cells(inbox):
 
 
 def all_sheets(truth, cells):
-    """(file, sheet, cells) of every sheet that holds a dataset."""
-    for file in truth.files:
+    """(file, sheet, cells) of every sheet that holds a dataset (of the versions build_inbox wrote)."""
+    for file in truth.written():
         for sheet in file.sheets:
             if sheet.dataset:
                 yield file, sheet, cells[(file.path, sheet.name)]
@@ -95,6 +104,9 @@ def test_files_open_and_rows_are_where_truth_says(inbox, cells):
         assert sorted(sheet.rows) == list(range(sheet.header_row + 1, last + 1)), (file.path, sheet.name)
         header = cells[sheet.header_row - 1]
         for key, text in zip(sheet.columns, header):
+            if key in sheet.hinted:  # the hint stripped, a spelling of the field is left
+                assert text.split() == sheet.hinted[key].split() and HINT.search(text), (file.path, text)
+                text = HINT.sub("", text)
             if key not in EXTRAS:
                 assert loose(text) in {loose(s) for s in header_spellings(sheet.dataset, key)}, (file.path, text)
         for number, row in sheet.rows.items():
@@ -115,10 +127,10 @@ def test_ignored_files_are_written_but_not_submissions(inbox):
 def test_mtimes_are_the_planned_submission_times(inbox):
     root, truth = inbox
     first: dict[tuple, object] = {}
-    for file in sorted(truth.files, key=lambda f: f.submitted_at):
+    for file in sorted(truth.written(), key=lambda f: f.submitted_at):
         assert os.stat(root / file.path).st_mtime == pytest.approx(file.submitted_at.timestamp(), abs=1e-6)
         first.setdefault((file.district, file.sent_for), file)
-        if file.timing in ("on_time", "late"):  # later corrections may pass the deadline, never the cut-off
+        if file.timing in ("on_time", "late", "unusable"):  # corrections may pass the deadline, never the cut-off
             assert file.week == file.sent_for and file.submitted_at <= cutoff_of(file.sent_for)
         else:
             assert file.submitted_at > cutoff_of(file.sent_for) and file.week == file.sent_for + dt.timedelta(days=7)
@@ -172,14 +184,24 @@ def test_drifts_are_really_in_the_files(inbox, cells):
         seen["place_prefix"] += bool(re.search(r"(^|\s)(อ\.|อำเภอ|ต\.|ตำบล)|เมือง(\s|$)", text))
         seen["totals"] += any(r.kind == "totals" for r in sheet.rows.values())
         seen["blank_middle"] += any(r.kind == "blank" for r in sheet.rows.values())
-    for file in truth.files:
-        if file.format == "xlsx":
+    for file in truth.written():
+        if file.format == "xlsx" and file.usable:
             workbook = openpyxl.load_workbook(root / file.path)
             seen["hidden"] += any(ws.sheet_state == "hidden" for ws in workbook.worksheets)
             seen["merged_title"] += any(str(r).startswith("A1:") for ws in workbook.worksheets for r in ws.merged_cells.ranges)
+            for sheet in file.sheets:
+                ranges = {str(r) for r in workbook[sheet.name].merged_cells.ranges} if sheet.dataset else set()
+                seen["merged_village"] += any(r1 < r2 and c1 == c2 for r1, c1, r2, c2 in sheet.merged)
+                for r1, c1, r2, c2 in sheet.merged:  # a merge over adjacent data rows, the value in its first cell
+                    assert f"{openpyxl.utils.get_column_letter(c1)}{r1}:{openpyxl.utils.get_column_letter(c2)}{r2}" in ranges
+                    assert sheet.columns[c1 - 1] in ("district", "subdistrict", "moo")
+                    assert all(sheet.rows[n].kind in ("record", "error") for n in range(r1, r2 + 1))
+        if file.format == "ods":
+            seen["merged_ods"] += any(sheet.merged for sheet in file.sheets)
     missing = [name for name in ("header_star", "header_break", "title_row", "extra_column", "shuffled", "numeric_phone",
                                  "id_dashes", "id_number", "thai_digits", "be_text_date", "be_date_cell", "place_prefix",
-                                 "totals", "blank_middle", "hidden", "merged_title") if not seen[name]]
+                                 "totals", "blank_middle", "hidden", "merged_title", "merged_village", "merged_ods")
+               if not seen[name]]
     assert not missing, missing
 
 
@@ -196,7 +218,8 @@ def test_variants_and_sheet_names_come_from_schema(inbox, cells):
             for number, row in sheet.rows.items():
                 value = grid[number - 1][column(sheet, key)]
                 if row.kind == "record" and value is not None:
-                    assert loose(value) in lists[declared["choices"]], (file.path, number, value)
+                    everyday = SHORT_FORMS.get((declared["choices"], row.record[key]), ())
+                    assert loose(value) in lists[declared["choices"]] or value in everyday, (file.path, number, value)
                     variants += value != row.record[key]
     assert variants
     titles = {title(d) for d in DATASETS}
@@ -230,9 +253,9 @@ def test_truth_sums_per_file_and_sheet(inbox):
     for file in truth.files:
         for sheet in file.sheets:
             counts = Counter(r.outcome for r in sheet.rows.values())
-            assert set(counts) <= {"accepted", "rejected", "duplicate", "skipped"}
+            assert set(counts) <= {"accepted", "updated", "rejected", "duplicate", "skipped"}
             assert sheet.read == sum(counts.values()) == sum(sheet.count(o) for o in counts)
-        assert file.read == sum(file.count(o) for o in ("accepted", "rejected", "duplicate", "skipped"))
+        assert file.read == sum(file.count(o) for o in ("accepted", "updated", "rejected", "duplicate", "skipped"))
 
 
 def test_every_injected_problem_appears_with_its_code(inbox):
@@ -249,10 +272,12 @@ def test_every_injected_problem_appears_with_its_code(inbox):
 
 def test_duplicates_point_to_an_earlier_record_of_the_same_entity(inbox):
     _, truth = inbox
-    order = {(f.path, s.name, n): (f.order, s.index, n) for f in truth.files for s in f.sheets for n in s.rows}
-    keys = {(f.path, s.name, n): r.entity_key for f in truth.files for s in f.sheets for n, r in s.rows.items()}
-    duplicates = [(f, s, n, r) for f in truth.files for s in f.sheets for n, r in s.rows.items() if r.outcome == "duplicate"]
-    assert duplicates
+    once = [f for f in truth.files if sum(g.path == f.path for g in truth.files) == 1]  # paths saved once
+    order = {(f.path, s.name, n): (f.order, s.index, n) for f in once for s in f.sheets for n in s.rows}
+    keys = {(f.path, s.name, n): r.entity_key for f in once for s in f.sheets for n, r in s.rows.items()}
+    duplicates = [(f, s, n, r) for f in once for s in f.sheets for n, r in s.rows.items()
+                  if r.outcome in ("duplicate", "updated") and r.duplicate_of in order]
+    assert {r.outcome for *_, r in duplicates} == {"duplicate", "updated"}
     for file, sheet, number, row in duplicates:
         assert keys[row.duplicate_of] == row.entity_key
         assert order[row.duplicate_of] < order[(file.path, sheet.name, number)]
@@ -267,14 +292,15 @@ def test_canonical_records_are_valid(inbox):
                     continue
                 record = row.record
                 for key in [k for k in record if k.endswith(("_on", "_date")) and record[k]]:
-                    assert dt.date(2021, 12, 1) <= record[key] <= file.submitted_at.date() or key == "birth_date"
+                    earliest = dt.date(2021, 11, 1) if key == "updated_on" else dt.date(2021, 12, 1)  # stale ones
+                    assert earliest <= record[key] <= file.submitted_at.date() or key == "birth_date"
                 if sheet.dataset == "volunteers":
                     assert re.fullmatch(r"0[689]\d{8}", record["phone"]) and record["affiliation"].endswith("(moicovid)")
                 if sheet.dataset == "unvaccinated" and record["person_id"]:
                     number = record["person_id"]
                     if number.isdigit():
                         assert len(number) == 13 and pin.calc_check_digit(number[:12]) == number[12]
-                        assert (number[0] in "12345") == (record["nationality"] == "ไทย")
+                        assert (number[0] in "12345") == (record["nationality"] in ("ไทย", None))  # blank: not stated
                     else:
                         assert re.fullmatch(r"[A-Z]{2}\d{7}", number) and record["nationality"] != "ไทย"
                 if sheet.dataset == "unvaccinated" and not record["person_id"]:
@@ -284,8 +310,14 @@ def test_canonical_records_are_valid(inbox):
                 assert record["subdistrict"][:4] == record["district"]
 
 
-def test_entities_and_reference_agree(inbox):
-    _, truth = inbox
+def test_entities_and_reference_agree(tmp_path):
+    truth = build_inbox(
+        tmp_path, seed=7, weeks=WEEKS, districts=DISTRICTS, sizes=SMALL,
+        mode={"5401": "resend", "5403": "new_only", "5404": "resend", "5406": "new_only"},
+        late_districts={WEEKS[1]: {"5403"}}, missing_districts={WEEKS[0]: {"5406"}},
+        after_cutoff_districts={WEEKS[0]: {"5404"}}, drifts=Drifts(replaced_files=False, removed_files=False),
+        unusable_districts={WEEKS[1]: {"5401"}},
+    )
     report = expected_report(truth, WEEKS[-1])
     for dataset, table in truth.entities.items():
         counted = table[table.first_submitted_at <= cutoff_of(WEEKS[-1])]
@@ -302,20 +334,22 @@ def test_entities_and_reference_agree(inbox):
     assert first["districts"]["5404"]["submission"]["status"] == "missing"  # its file came after the cut-off
     assert report["districts"]["5404"]["submission"]["files"] >= 2
     assert report["districts"]["5403"]["submission"]["status"] == "late"
+    assert report["districts"]["5401"]["submission"]["status"] == "unusable"
     for block in ("volunteers", "unvaccinated", "facilities", "help_requests"):
         for key, value in report["totals"][block].items():
             if isinstance(value, int):
                 assert value == sum(d[block][key] for d in report["districts"].values())
     submission = report["totals"]["submission"]
-    assert submission["rows_read"] >= submission["accepted"] + submission["rejected"] + submission["duplicates"]
-    assert submission["on_time"] + submission["late"] + submission["missing"] == 8
+    assert submission["rows_read"] == sum(submission[k] for k in ("accepted", "updated", "rejected", "duplicates",
+                                                                   "skipped"))
+    assert submission["on_time"] + submission["late"] + submission["unusable"] + submission["missing"] == 8
 
 
 def test_resend_and_new_only_give_the_same_figures(tmp_path):
     reports = []
     for mode in ("resend", "new_only"):
         truth = build_inbox(tmp_path / mode, seed=11, weeks=WEEKS, districts=["5405", "5407"], sizes=SMALL,
-                            mode=mode, problems=Problems.none(), formats=["csv"], junk_files=False)
+                            mode=mode, problems=Problems.none(), formats=["csv"], junk_files=False, drifts=SAME_LISTS)
         reports.append([expected_report(truth, week) for week in WEEKS])
     for resend, new_only in zip(*reports):
         for block in ("volunteers", "unvaccinated", "facilities", "help_requests"):

@@ -32,6 +32,16 @@ class Drifts:
     totals_row: bool = True  # 'รวม' + a count below the last row
     hidden_sheet: bool = True  # a hidden sheet of junk (xlsx)
     sheet_names: bool = True  # sheets/CSVs named by an alias or something unrelated
+    hinted_headers: bool = True  # '3.'/'๓.' numbering, '(วว/ดด/ปปปป)'/'(คน)'/'(เลือก)'/'(Tambon)' hints, a trailing ':'
+    merged_cells: bool = True  # หมู่/ตำบล/อำเภอ typed once per run of equal rows and merged down (xlsx, ods)
+    everyday_choices: bool = True  # 'ไม่', 'ไม่ ประสงค์', 'YES', 'ร.พ.สนาม': short, spaced, dotted, cased spellings
+    not_stated: bool = True  # blank nationality, wish and reason of some people, blank status of some facilities
+    missing_columns: bool = True  # an unvaccinated sheet without the wish or reason column, facilities without status
+    stale_facilities: bool = True  # facilities last updated in November 2021 (before recording started)
+    unusable_files: bool = True  # a district-week whose only files are a corrupt workbook or a cover letter
+    corrections: bool = True  # a later file in the week moves a request to done, gives a facility a newer date
+    replaced_files: bool = True  # a file saved again under its name a week later, a few records taken out
+    removed_files: bool = True  # a file deleted from the inbox a week later
     rate: float = 0.35  # share of eligible cells and headers that drift, when their drift is on
     sheet_rate: float = 0.7  # share of sheets with a sheet-level drift (title, extra columns, …), when on
 
@@ -141,7 +151,11 @@ class Typist:
         return self.thai(separator.join(parts))
 
     def choice(self, list_name: str, value: str) -> str:
-        """The canonical value or one of its declared variants."""
+        """The canonical value, one of its declared variants, or an everyday spelling of either."""
+        if self.drift(self.drifts.everyday_choices):
+            spellings = [s for s in everyday_spellings(list_name, value) if self.encodable(s)]
+            if spellings:
+                return self.factory.pick(spellings)
         if not self.drift(self.drifts.choice_variants):
             return value
         variants = [v for v in forms.choice_variants(list_name, value) if self.encodable(v)]
@@ -163,6 +177,28 @@ class Typist:
         if not self.drift(self.drifts.place_prefixes):
             return name
         return self.factory.pick((f"ต.{name}", f"ตำบล{name}", f"ตำบล {name}"))
+
+
+# Short forms a clerk types for a closed-list value (schema.yaml declares them as variants).
+SHORT_FORMS = {("wants_vaccine", "ไม่ประสงค์"): ("ไม่",)}
+# Words after which a clerk may put a space ('ไม่ ประสงค์', 'เปิด ให้บริการ'); spacing is ignored when comparing.
+SPACED_AFTER = ("ไม่", "ดำเนินการ", "เปิด", "กลัว", "จุด", "ขอรับ", "รอ", "ไม่มี", "โรงพยาบาล", "แจ้ง")
+
+
+def everyday_spellings(list_name: str, value: str) -> list[str]:
+    """How a clerk writes a closed-list value besides its declared spellings: a short form, a space after
+    a leading word, dots in an abbreviation (ร.พ.), English in capitals; all mean the value (schema.yaml)."""
+    spellings = list(SHORT_FORMS.get((list_name, value), ()))
+    for text in (value, *forms.choice_variants(list_name, value)):
+        word = next((w for w in sorted(SPACED_AFTER, key=len, reverse=True)
+                     if text.startswith(w) and len(text) > len(w) and text[len(w)] != " "), None)
+        if word:
+            spellings.append(f"{word} {text[len(word):]}")
+        if text.startswith("รพ."):
+            spellings.append("ร.พ." + text[3:])
+        if text.isascii() and text.isalpha() and len(text) > 1:
+            spellings.append(text.upper() if len(text) <= 3 else text.title())
+    return list(dict.fromkeys(s for s in spellings if s != value))
 
 
 def csv_text(value) -> str:

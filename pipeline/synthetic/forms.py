@@ -130,6 +130,12 @@ def cutoff_of(week: dt.date) -> dt.datetime:
     return dt.datetime.combine(week, CUTOFF_TIME, tzinfo=TIMEZONE)
 
 
+def run_moment(week: dt.date) -> dt.datetime:
+    """When a test runs a week (its `now`): a minute before the cut-off, after every file of the week
+    (they come by then), so that changes to the inbox made during the week are seen inside it."""
+    return cutoff_of(week) - dt.timedelta(minutes=1)
+
+
 def deadline_of(week: dt.date) -> dt.datetime:
     """Friday 12:00 Asia/Bangkok of the week (the district deadline)."""
     return dt.datetime.combine(week, DEADLINE_TIME, tzinfo=TIMEZONE)

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from pipeline.synthetic import forms
-from pipeline.synthetic.cells import THAI_MONTHS, Typist
+from pipeline.synthetic.cells import THAI_DIGITS, THAI_MONTHS, Typist
 
 EXTRA_NUMBER = "ลำดับ"
 EXTRA_NOTE = "หมายเหตุ"
@@ -16,6 +16,12 @@ GROUPS = {  # merged labels a form prints above related columns
     "house_no": "ที่อยู่", "moo": "ที่อยู่", "subdistrict": "ที่อยู่", "district": "ที่อยู่",
     "lat": "พิกัด", "lon": "พิกัด",
 }
+# Hints a form prints in a header cell besides the field's name (FORMS.md §2: stripped before matching).
+DATE_HINTS = ("(วว/ดด/ปปปป)", "(ว/ด/ป)", "(วัน/เดือน/ปี พ.ศ.)", "(dd/mm/yyyy)")
+UNIT_HINTS = {"age": ("(ปี)",), "capacity": ("(คน)", "(เตียง)")}
+CHOICE_HINTS = ("(เลือก)", "(ระบุ)")
+NUMBERING = ("{n}.", "{n}. ", "{n})", "{n}) ", "{thai}.", "{thai}. ")
+MERGED_KEYS = ("district", "subdistrict", "moo")  # typed once per village and merged down
 # Thai characters that cannot start a line (they attach to the previous character).
 COMBINING = set(chr(c) for c in (0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)))
 LEADING_VOWELS = set("เแโใไ")
@@ -47,6 +53,8 @@ class Grid:
     rows: dict[int, Row] = field(default_factory=dict)  # excel row -> plan
     columns: list[str] = field(default_factory=list)  # field key (or extra name) of each column
     drifts: set[str] = field(default_factory=set)  # drifts really present in this sheet
+    dropped: tuple[str, ...] = ()  # declared fields the sheet has no column for
+    hinted: dict[str, str] = field(default_factory=dict)  # field key -> header written with a hint
 
 
 def sheet_fields(dataset: str) -> list[dict]:
@@ -64,6 +72,36 @@ def header_text(typist: Typist, dataset: str, key: str, present: set[str]) -> st
     if typist.drift(typist.drifts.messy_headers):
         text = _messy(typist, text)
         present.add("messy_headers")
+    return text
+
+
+def hint_for(dataset: str, key: str) -> tuple[str, ...]:
+    """Bracketed hints a form may print after this field's name: a date format, a unit, a choice note,
+    or the field's English name (only an English spelling that names no other field of the form)."""
+    declared = forms.field(dataset, key)
+    hints: list[str] = []
+    if declared["type"] == "date":
+        hints += DATE_HINTS
+    hints += UNIT_HINTS.get(key, ())
+    if declared["type"] in ("choice", "nationality"):
+        hints += CHOICE_HINTS
+    english = [s for s in forms.header_spellings(dataset, key) if s.isascii() and s.replace(" ", "").isalpha()]
+    hints += [f"({name.title()})" for name in english[:2]]
+    return tuple(hints)
+
+
+def hinted_header(typist: Typist, dataset: str, key: str, text: str, position: int, numbering: str | None) -> str:
+    """A header as a government form prints it: numbered, with a bracketed hint, or with a trailing ':'."""
+    factory = typist.factory
+    hints = [h for h in hint_for(dataset, key) if typist.encodable(h)] if "(" not in text else []
+    styles = (["number"] if numbering else []) + (["hint", "hint"] if hints else []) + ["colon"]
+    chosen = set(factory.pick([[s] for s in styles] + ([styles] if len(styles) > 1 else [])))
+    if "hint" in chosen:
+        text = f"{text}{factory.pick((' ', ' ', '', chr(10)))}{factory.pick(hints)}"
+    if "colon" in chosen:
+        text = f"{text}{factory.pick((':', ' :'))}"
+    if "number" in chosen:
+        text = numbering.format(n=position, thai=str(position).translate(THAI_DIGITS)) + text
     return text
 
 
@@ -111,17 +149,40 @@ def title_lines(dataset: str, district: str, week: dt.date) -> list[str]:
             f"ข้อมูล ณ วันที่ {day.day} {THAI_MONTHS[day.month - 1]} {day.year + 543}"]
 
 
-def build_grid(typist: Typist, dataset: str, name: str, rows: list[Row], *, district: str, week: dt.date) -> Grid:
-    """Lay out one dataset's rows as a sheet with the drifts the typist allows."""
+def spoiled_keys(rows: list[Row]) -> set[str]:
+    """Fields some row writes raw text into (an injected error, a warned value): their columns may not
+    be valid enough for a hinted header to count, so those headers are printed plain."""
+    return {key for row in rows for key in row.cells}
+
+
+def build_grid(typist: Typist, dataset: str, name: str, rows: list[Row], *, district: str, week: dt.date,
+               mergeable: bool = False, dropped: tuple[str, ...] = ()) -> Grid:
+    """Lay out one dataset's rows as a sheet with the drifts the typist allows (mergeable: xlsx or ods)."""
     drifts, factory = typist.drifts, typist.factory
     present: set[str] = set()
-    columns = column_order(typist, [f["key"] for f in sheet_fields(dataset)], present)
+    columns = column_order(typist, [f["key"] for f in sheet_fields(dataset) if f["key"] not in dropped], present)
     if typist.sheet_drift(drifts.extra_columns):
         extras = [EXTRA_NUMBER, EXTRA_NOTE] if factory.chance(0.5) else factory.pick(([EXTRA_NUMBER], [EXTRA_NOTE]))
         columns = ([EXTRA_NUMBER] if EXTRA_NUMBER in extras else []) + columns + ([EXTRA_NOTE] if EXTRA_NOTE in extras else [])
         present.add("extra_columns")
     headers = [key if key in (EXTRA_NUMBER, EXTRA_NOTE) else header_text(typist, dataset, key, present) for key in columns]
-    grid = Grid(name=name, dataset=dataset, cells=[], columns=columns)
+    hinted: dict[str, str] = {}
+    if typist.sheet_drift(drifts.hinted_headers):
+        numbering = factory.pick(NUMBERING) if factory.chance(0.5) else None
+        spoiled = spoiled_keys(rows)
+        for position, key in enumerate(columns, start=1):
+            if key in (EXTRA_NUMBER, EXTRA_NOTE) or key in spoiled or not factory.chance(0.5):
+                continue
+            plain = _plain(headers[position - 1])
+            headers[position - 1] = hinted[key] = hinted_header(typist, dataset, key, plain, position, numbering)
+        if hinted:
+            present.add("hinted_headers")
+    if mergeable and typist.sheet_drift(drifts.merged_cells) and any(k in columns for k in MERGED_KEYS):
+        rows = sorted(rows, key=_village)
+        merge = True
+    else:
+        merge = False
+    grid = Grid(name=name, dataset=dataset, cells=[], columns=columns, dropped=tuple(dropped), hinted=hinted)
     if typist.sheet_drift(drifts.title_rows):
         lines = title_lines(dataset, district, week)
         grid.cells.append([lines[0]] + [None] * (len(columns) - 1))
@@ -134,8 +195,49 @@ def build_grid(typist: Typist, dataset: str, name: str, rows: list[Row], *, dist
     grid.cells.append(headers)
     grid.header_row = len(grid.cells)
     _add_data_rows(typist, grid, dataset, rows, present)
+    if merge and _merge_villages(grid):
+        present.add("merged_cells")
     grid.drifts = present
     return grid
+
+
+def _plain(header: str) -> str:
+    """A header without the star, padding and line break messy_headers added (a hint replaces them)."""
+    return " ".join(header.replace("*", " ").split())
+
+
+def _village(row: Row) -> tuple:
+    """Sort key a clerk's list follows: district, subdistrict, village (error rows by what they hold)."""
+    record = {**(row.record or {}), **row.cells}
+    return tuple(str(record.get(key) or "") for key in MERGED_KEYS[:2]) + (str(record.get("moo") or "").zfill(3),)
+
+
+def _merge_villages(grid: Grid) -> bool:
+    """Merge each run of adjacent data rows with the same หมู่/ตำบล/อำเภอ down its column, the value
+    kept in the run's first cell only (as a spreadsheet stores a merge). True if any merge was made."""
+    merged = False
+    for key in [k for k in MERGED_KEYS if k in grid.columns]:
+        column = grid.columns.index(key)
+        run: list[int] = []
+        for number in [*sorted(grid.rows), None]:
+            row = grid.rows.get(number) if number is not None else None
+            value = _source_value(row, key) if row is not None and row.kind in ("record", "error") else None
+            if run and value is not None and number == run[-1] + 1 and value == _source_value(grid.rows[run[0]], key):
+                run.append(number)
+                continue
+            if len(run) >= 2:
+                for below in run[1:]:
+                    grid.cells[below - 1][column] = None
+                grid.merges.append((run[0], column + 1, run[-1], column + 1))
+                merged = True
+            run = [number] if value is not None else []
+    return merged
+
+
+def _source_value(row: Row, key: str):
+    """What a row holds for a field before typing: the raw cell if it has one, else the canonical value."""
+    value = row.cells[key] if key in row.cells else (row.record or {}).get(key)
+    return None if value is None or value == "" else repr(value)
 
 
 def _add_group_row(grid: Grid, columns: list[str]) -> None:

@@ -44,6 +44,7 @@ class Entity:
     versions: list[tuple[dt.date, dict]]  # (week from which this version is current, canonical record)
     raw: dict = field(default_factory=dict)  # cell text the district writes instead of the canonical value
     warnings: tuple[str, ...] = ()  # warning codes every row of it raises (because of `raw`)
+    retracted: dt.date | None = None  # the week its district took it out of its list (listed by mistake)
 
     def version_at(self, week: dt.date) -> dict | None:
         """The record as the home list shows it in a week (None before it exists)."""
@@ -82,9 +83,12 @@ class Population:
 class Factory:
     """Draws realistic canonical records from one numpy Generator."""
 
-    def __init__(self, rng: np.random.Generator, window: Window = standard_window):
+    def __init__(self, rng: np.random.Generator, window: Window = standard_window, *,
+                 not_stated_rate: float = 0.0, stale_rate: float = 0.0):
         self.rng = rng
         self.window = window
+        self.not_stated_rate = not_stated_rate  # people with a blank nationality, wish or reason; facilities' status
+        self.stale_rate = stale_rate  # facilities last updated before recording started
         self.used_phones: set[str] = set()
         self.used_ids: set[str] = set()
         self.used_keys: set[tuple] = set()
@@ -231,7 +235,18 @@ class Factory:
             "surveyed_on": self.day_in(week),
             "surveyed_by": None if surveyor is None else self._surveyor_label(surveyor),
         }
+        if self.not_stated_rate and self.chance(self.not_stated_rate):
+            record = self._not_stated(record)
         return self.entity("unvaccinated", home, week, [(week, record)])
+
+    def _not_stated(self, record: dict) -> dict:
+        """The record with one or two of nationality, wish and reason left blank (a Thai with an ID and a
+        surname for a blank nationality, so that no rule needs the nationality)."""
+        blanks = ["wants_vaccine", "reason"]
+        if record["nationality"] == "ไทย" and record["person_id"] and record["last_name"]:
+            blanks.append("nationality")
+        chosen = self.pick([[key] for key in blanks] + [blanks[:2]])
+        return {**record, **dict.fromkeys(chosen)}
 
     def _house_no(self) -> str | None:
         if self.chance(0.1):
@@ -264,6 +279,10 @@ class Factory:
             "status": "เปิดให้บริการ" if self.chance(0.9) else "ปิด",
             "updated_on": self.day_in(week),
         }
+        if self.stale_rate and self.chance(self.stale_rate):  # last updated before recording started
+            record["updated_on"] = self.day_between(dt.date(2021, 11, 1), forms.RECORDING_START - dt.timedelta(days=1))
+        if self.not_stated_rate and self.chance(self.not_stated_rate / 2):
+            record["status"] = None
         versions = [(week, record)]
         for later in later_weeks:
             if self.chance(0.5):  # updated that week: newer date, sometimes another status

@@ -82,24 +82,24 @@ def write_ods(path: Path, grids: list[Grid]) -> None:
 
 
 def _ods_table(grid: Grid) -> str:
-    spans = {(r1, c1): c2 - c1 + 1 for r1, c1, r2, c2 in grid.merges}
+    spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in grid.merges}
+    covered = {(r, c) for r1, c1, r2, c2 in grid.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+               if (r, c) != (r1, c1)}
     rows = []
     for row_number, row in enumerate(grid.cells, start=1):
-        cells, covered = [], 0
+        cells = []
         for column, value in enumerate(row, start=1):
-            if covered:
+            if (row_number, column) in covered:
                 cells.append("<table:covered-table-cell/>")
-                covered -= 1
-                continue
-            span = spans.get((row_number, column), 1)
-            cells.append(_ods_cell(value, span))
-            covered = span - 1
+            else:
+                cells.append(_ods_cell(value, *spans.get((row_number, column), (1, 1))))
         rows.append(f"<table:table-row>{''.join(cells) or '<table:table-cell/>'}</table:table-row>")
     return f'<table:table table:name="{escape(grid.name, {chr(34): "&quot;"})}">{"".join(rows)}</table:table>'
 
 
-def _ods_cell(value, span: int) -> str:
-    spanned = f' table:number-columns-spanned="{span}"' if span > 1 else ""
+def _ods_cell(value, row_span: int, column_span: int) -> str:
+    spanned = (f' table:number-columns-spanned="{column_span}"' if column_span > 1 else "") + \
+        (f' table:number-rows-spanned="{row_span}"' if row_span > 1 else "")
     if value is None:
         return f"<table:table-cell{spanned}/>"
     if isinstance(value, dt.date):
@@ -136,3 +136,24 @@ def write_lock_file(path: Path) -> None:
 def write_ds_store(path: Path) -> None:
     """A macOS Finder '.DS_Store' (binary junk that is not a spreadsheet)."""
     path.write_bytes(b"\x00\x00\x00\x01Bud1" + bytes(range(256)) * 8)
+
+
+def write_corrupt_workbook(path: Path, noise: bytes) -> None:
+    """An .xlsx cut short in a copy: a zip signature, then noise (no program can open it)."""
+    path.write_bytes(b"PK\x03\x04" + noise)
+
+
+COVER_LETTER = ("บันทึกข้อความ", "ส่วนราชการ ที่ว่าการอำเภอ{district}", "เรื่อง ขอส่งรายงานข้อมูลประจำสัปดาห์",
+                "เรียน นายอำเภอ{district}", "ตามที่จังหวัดได้ขอให้อำเภอรายงานข้อมูล บัดนี้อำเภอได้ดำเนินการเรียบร้อยแล้ว",
+                "จึงเรียนมาเพื่อโปรดทราบ")
+
+
+def write_cover_letter(path: Path, district_name: str) -> None:
+    """A workbook holding only the cover memo a clerk meant to attach the tables to (no sheet of any form)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "หนังสือนำส่ง"
+    for line in COVER_LETTER:
+        sheet.append([line.format(district=district_name)])
+    sheet.column_dimensions["A"].width = 80
+    workbook.save(path)
