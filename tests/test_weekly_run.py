@@ -120,7 +120,7 @@ def test_report_shape(week_one, schema):
     assert list(report["districts"]) == [f"540{i}" for i in range(1, 9)]
     for block in [*report["districts"].values(), report["totals"]]:
         assert set(block["volunteers"]["by_type"]) == set(schema.choice_values("volunteer_types"))
-        assert set(block["unvaccinated"]["by_reason"]) == set(schema.choice_values("reasons"))
+        assert set(block["unvaccinated"]["by_reason"]) == {*schema.choice_values("reasons"), "ไม่ระบุ"}
         assert set(block["facilities"]["by_type"]) == set(schema.choice_values("facility_types"))
         assert set(block["help_requests"]["by_status"]) == set(schema.choice_values("request_statuses"))
 
@@ -141,7 +141,9 @@ def test_unvaccinated(week_one):
     rong_kwang, long_ = report["districts"]["5402"]["unvaccinated"], report["districts"]["5403"]["unvaccinated"]
     assert (rong_kwang["total"], rong_kwang["thai"], rong_kwang["non_thai"], rong_kwang["wants_vaccine"]) == (3, 2, 1, 2)
     assert rong_kwang["by_reason"]["กลัวผลข้างเคียง"] == 1 and rong_kwang["by_reason"]["อื่น ๆ"] == 1
-    assert (long_["total"], long_["thai"], long_["new"]) == (1, 1, 1)   # counted where its own อำเภอ says
+    assert (long_["total"], long_["new"]) == (1, 1)   # counted where its own อำเภอ says
+    # Its nationality is blank: not stated, never assumed Thai.
+    assert (long_["thai"], long_["non_thai"], long_["nationality_unknown"]) == (0, 0, 1)
 
 
 def test_facilities_and_requests(week_one):
@@ -159,18 +161,21 @@ def test_submissions_and_every_row_accounted_for(week_one):
     _, report, _ = week_one
     status = {code: d["submission"]["status"] for code, d in report["districts"].items()}
     assert status == {"5401": "on_time", "5402": "late", "5403": "missing", "5404": "on_time",
-                      "5405": "on_time", "5406": "missing", "5407": "missing", "5408": "missing"}
+                      "5405": "unusable", "5406": "missing", "5407": "missing", "5408": "missing"}
     muang = report["districts"]["5401"]["submission"]
     # อาสาสมัคร rows 4..11: 6 rows, 1 blank, 1 totals; Sheet3 rows 2..4. 0812345601 came first from 5404
-    # (Thursday), so both of 5401's rows with it are duplicates.
-    assert (muang["rows_read"], muang["accepted"], muang["rejected"], muang["duplicates"], muang["skipped"]) \
-        == (11, 5, 2, 2, 2)
+    # (Thursday), so 5401's row 4 with it is a duplicate; its row 10 changes what row 4 said (no registration
+    # date): an update of 5401's own record.
+    assert (muang["rows_read"], muang["accepted"], muang["updated"], muang["rejected"], muang["duplicates"],
+            muang["skipped"]) == (11, 5, 1, 2, 1, 2)
     assert report["districts"]["5402"]["submission"]["rejected"] == 1
     assert report["districts"]["5405"]["submission"]["rows_read"] == 0
     for district in report["districts"].values():
         block = district["submission"]
-        assert block["rows_read"] == block["accepted"] + block["rejected"] + block["duplicates"] + block["skipped"]
-    assert report["totals"]["submission"]["on_time"] == 3 and report["totals"]["submission"]["missing"] == 4
+        assert block["rows_read"] == block["accepted"] + block["updated"] + block["rejected"] + block["duplicates"] \
+            + block["skipped"]
+    totals = report["totals"]["submission"]
+    assert (totals["on_time"], totals["unusable"], totals["missing"]) == (2, 1, 4)
 
 
 def test_issues_workbook_names_cells_in_thai(week_one):
@@ -179,7 +184,7 @@ def test_issues_workbook_names_cells_in_thai(week_one):
     rows = list(book["รายการปัญหา"].iter_rows(min_row=5, values_only=True))
     found = {(r[1], r[2], r[4], r[9]) for r in rows}
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 9, "phone_not_mobile") in found
-    assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 10, "duplicate_row") in found
+    assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 10, "row_updated") in found
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "Sheet3", 4, "coordinates_outside") in found
     assert ("ร้องกวาง/ผู้ยังไม่ได้รับวัคซีน.csv", "ผู้ยังไม่ได้รับวัคซีน", 5, "id_check_digit") in found
     assert ("ร้องกวาง/ผู้ยังไม่ได้รับวัคซีน.csv", "ผู้ยังไม่ได้รับวัคซีน", 6, "district_not_folder") in found
