@@ -413,14 +413,15 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
     shown = {sheet.name: feedback_book.marked_cells(sheet, [mark for mark in marks if mark.sheet == sheet.name])
              for sheet in outcome.sheets}
     shown = {name: cells for name, cells in shown.items() if cells}
-    sheet_marks = {}
-    for drawing, (name, cells) in enumerate(shown.items(), start=1):
+    sheet_marks, block = {}, 1
+    for name, cells in shown.items():
         notes = {place: "\n".join(reasons) for place, (_, reasons) in cells.items()}
         sheet_marks[name] = xlsx_marks.SheetMarks(
             {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()
              if severity in feedback_book.FILLS},   # an info cell gets its note, no colour
             (xlsx_comments.comments_xml(notes, labels["author"]),
-             xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, drawing)))
+             xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, block)))
+        block += xlsx_comments.note_blocks(len(notes))   # the next sheet's shapes start past this one's blocks
     frame, summary = feedback_book.summary_book(labels["summary_sheet"], lines, config)
     path.write_bytes(xlsx_marks.marked_package(original, frame, labels["summary_sheet"], sheet_marks, summary))
 

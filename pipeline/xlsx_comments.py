@@ -45,16 +45,25 @@ def comments_xml(notes: dict[tuple[int, int], str], author: str) -> bytes:
     return "".join(parts).encode()
 
 
-def vml_xml(notes: dict[tuple[int, int], int], drawing: int) -> bytes:
-    """The notes' shapes: each (0-based row, column) -> the note's height in pixels; `drawing` numbers the part
-    among the workbook's VML drawings (from 1), so that shape ids never repeat across sheets."""
-    parts = [VML_HEAD.format(data=drawing)]
+def note_blocks(count: int) -> int:
+    """How many 1,024-id blocks a drawing of `count` note shapes reserves (as xlsxwriter counts them)."""
+    return count // 1024 + 1
+
+
+def vml_xml(notes: dict[tuple[int, int], int], first_block: int) -> bytes:
+    """The notes' shapes: each (0-based row, column) -> the note's height in pixels.
+
+    Shape ids come from the drawing's own blocks of 1,024 (`first_block` on, note_blocks of them, listed in
+    o:idmap): Excel repairs a workbook whose shape ids leave their drawing's blocks or repeat across sheets.
+    """
+    blocks = range(first_block, first_block + note_blocks(len(notes)))
+    parts = [VML_HEAD.format(data=",".join(map(str, blocks)))]
     for index, ((row, column), height) in enumerate(sorted(notes.items()), start=1):
         (start_row, top), (start_column, left) = _note_row(row), _note_column(column)
         right, bottom = WIDTH_PIXELS + left, height + top
         anchor = (f"{start_column}, {left}, {start_row}, {top}, {start_column + right // COLUMN_PIXELS}, "
                   f"{right % COLUMN_PIXELS}, {start_row + bottom // ROW_PIXELS}, {bottom % ROW_PIXELS}")
-        parts.append(VML_SHAPE.format(shape=1024 * drawing + index, z=index, anchor=anchor, row=row, column=column,
+        parts.append(VML_SHAPE.format(shape=1024 * first_block + index, z=index, anchor=anchor, row=row, column=column,
                                       left=(start_column * COLUMN_PIXELS + left) * 0.75,
                                       top=(start_row * ROW_PIXELS + top) * 0.75,
                                       width=WIDTH_PIXELS * 0.75, height=height * 0.75))
