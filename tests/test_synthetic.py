@@ -380,3 +380,99 @@ def test_sample_command_writes_a_small_messy_inbox(tmp_path):
     assert all(1 <= sum(1 for p in data if folder in p.parents) <= 3 for folder in folders)
     now = dt.datetime.now().timestamp()
     assert all(abs(p.stat().st_mtime - now) < 120 for p in data)
+
+
+# -- the drifts of clerks' own habits and of an inbox over time ------------------------------------
+def test_hinted_headers_come_in_several_forms_and_only_over_columns_that_fit(inbox, cells):
+    _, truth = inbox
+    hinted = [(file, sheet, key, text) for file, sheet, _ in all_sheets(truth, cells) for key, text in sheet.hinted.items()]
+    texts = [text for *_, text in hinted]
+    assert any(re.match(r"\s*\d+[.)]", t) for t in texts) and any(re.match(r"\s*[๐-๙]+\.", t) for t in texts)
+    assert any("(ว" in t or "(dd" in t for t in texts) and any(re.search(r"\([A-Z][a-z]", t) for t in texts)
+    assert any(t.rstrip().endswith(":") for t in texts) and any("(เลือก)" in t or "(ระบุ)" in t for t in texts)
+    for file, sheet, key, _ in hinted:  # no injected or raw cell in a hinted column: all its cells fit the field
+        assert not any(row.injection and key in (row.problems or ()) for row in sheet.rows.values())
+        rows = truth.row_table()
+        assert key != "person_id" or not set(rows[(rows.file == file.path) & (rows.sheet == sheet.name)].injection
+                                             .dropna()) & {"person_id_check_digit", "person_id_12_digits"}
+
+
+def test_everyday_spellings_and_not_stated_values_are_written(inbox, cells):
+    _, truth = inbox
+    written = Counter()
+    for file, sheet, grid in all_sheets(truth, cells):
+        for key in [k for k in ("wants_vaccine", "nationality", "reason") if k in sheet.columns]:
+            for number, row in sheet.rows.items():
+                if row.kind == "record":
+                    value = grid[number - 1][column(sheet, key)]
+                    written["short"] += value == "ไม่" and row.record[key] == "ไม่ประสงค์"
+                    written["spaced"] += isinstance(value, str) and " " in value and " " not in row.record[key] \
+                        if row.record[key] else 0
+                    written[f"blank {key}"] += value is None and row.record[key] is None
+    assert written["short"] and written["spaced"], written
+    assert written["blank wants_vaccine"] and written["blank nationality"] and written["blank reason"], written
+
+
+def test_truth_knows_stale_facilities_unusable_weeks_and_corrections(inbox):
+    root, truth = inbox
+    report = expected_report(truth, WEEKS[1])
+    assert report["totals"]["facilities"]["stale"] >= 1
+    assert any(r.record["updated_on"] < dt.date(2021, 12, 1) for f in truth.files for s in f.sheets
+               if s.dataset == "facilities" for r in s.rows.values() if r.kind == "record")
+    assert report["districts"]["5401"]["submission"]["status"] == "unusable"
+    assert report["districts"]["5401"]["submission"]["rows_read"] == 0
+    unusable = [f for f in truth.files if not f.usable]
+    assert unusable and all(f.timing == "unusable" and not any(s.dataset for s in f.sheets) for f in unusable)
+    rows = truth.row_table()
+    corrections = rows[rows.source == "correction"]
+    assert set(corrections.outcome) == {"updated"}
+    changed = {field for f in truth.files for s in f.sheets for r in s.rows.values() if r.source == "correction"
+               for field in r.changed}
+    assert {"status", "resolved_on"} <= changed or "updated_on" in changed
+
+
+def test_a_missing_reported_column_makes_its_figures_incomplete(tmp_path):
+    truth = build_inbox(tmp_path, seed=4, weeks=WEEKS, districts=["5402", "5405"], sizes=SMALL, mode="new_only",
+                        formats=["xlsx"], junk_files=False)
+    lacking = [(f, s) for f in truth.files for s in f.sheets
+               if s.dataset == "unvaccinated" and {"wants_vaccine", "reason"} - set(s.columns)]
+    assert lacking
+    for file, sheet in lacking:
+        assert file.week == WEEKS[1]
+        dropped = {"wants_vaccine", "reason"} - set(sheet.columns)
+        assert all(r.record[k] is None for r in sheet.rows.values() if r.kind == "record" for k in dropped)
+        header = openpyxl.load_workbook(tmp_path / file.path)[sheet.name][sheet.header_row]
+        assert len([c for c in header if c.value is not None]) == len(sheet.columns)
+        incomplete = expected_report(truth, WEEKS[1])["districts"][file.district]["incomplete"]
+        if "wants_vaccine" in dropped:
+            assert {"unvaccinated.wants_vaccine", "unvaccinated.wants_vaccine_unknown"} <= set(incomplete)
+        if "reason" in dropped:
+            assert "unvaccinated.by_reason" in incomplete
+        assert expected_report(truth, WEEKS[0])["districts"][file.district]["incomplete"] == []
+
+
+def test_a_file_saved_again_or_deleted_counts_only_as_it_stands(tmp_path):
+    truth = build_inbox(tmp_path, seed=9, weeks=WEEKS, districts=["5401", "5402", "5403"], sizes=SMALL,
+                        mode={"5402": "new_only"}, problems=Problems.none(), unusable_districts={})
+    replace = next(c for c in truth.changes if c.kind == "replace")
+    remove = next(c for c in truth.changes if c.kind == "remove")
+    assert all(c.seen_at == truth.run_at[WEEKS[1]] and truth.run_at[WEEKS[0]] < c.at <= c.seen_at for c in truth.changes)
+    before = {path: (tmp_path / path).read_bytes() for path in (replace.path, remove.path)}
+    assert apply_changes(truth, truth.run_at[WEEKS[0]]) == []
+    assert {c.path for c in apply_changes(truth, truth.run_at[WEEKS[1]])} == {replace.path, remove.path}
+    assert not (tmp_path / remove.path).exists()
+    assert (tmp_path / replace.path).read_bytes() != before[replace.path]
+    assert os.stat(tmp_path / replace.path).st_mtime == pytest.approx(replace.at.timestamp())
+    versions = [f for f in truth.files if f.path == replace.path]
+    assert [f.revision for f in versions] == [0, 1] and versions[1].submitted_at == replace.at
+    # The oracle: week 1 counts the first versions; week 2 the new version only and nothing of the deleted file.
+    def keys(files):
+        return {(s.dataset, r.entity_key) for f in files for s in f.sheets for r in s.rows.values() if r.kind == "record"}
+    elsewhere = keys(f for f in truth.files if f.path not in (replace.path, remove.path))
+    gone = (keys([versions[0]]) - keys([versions[1]])) | keys([truth.file(remove.path)])
+    gone -= elsewhere
+    first, second = (expected_report(truth, week) for week in WEEKS)
+    total = sum(second["totals"][d]["total"] for d in DATASETS)
+    everything = len(keys(truth.files))
+    assert gone and total == everything - len(gone)
+    assert sum(first["totals"][d]["total"] for d in DATASETS) == len(keys(f for f in truth.files if f.week == WEEKS[0]))

@@ -93,7 +93,10 @@ def hint_for(dataset: str, key: str) -> tuple[str, ...]:
 def hinted_header(typist: Typist, dataset: str, key: str, text: str, position: int, numbering: str | None) -> str:
     """A header as a government form prints it: numbered, with a bracketed hint, or with a trailing ':'."""
     factory = typist.factory
-    hints = [h for h in hint_for(dataset, key) if typist.encodable(h)] if "(" not in text else []
+    # No second bracket, and no English name after a header already in English.
+    hints = [h for h in hint_for(dataset, key) if typist.encodable(h) and not (text.isascii() and h[1:2].isascii()
+                                                                             and h[1:2].isalpha())] \
+        if "(" not in text else []
     styles = (["number"] if numbering else []) + (["hint", "hint"] if hints else []) + ["colon"]
     chosen = set(factory.pick([[s] for s in styles] + ([styles] if len(styles) > 1 else [])))
     if "hint" in chosen:
