@@ -6,20 +6,28 @@ back to the rows by the factorize codes, so a column costs one hash pass plus it
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz
 from rapidfuzz import process as fuzzy_process
 
 from pipeline import gazetteer
 from pipeline.config import Config
 from pipeline.issues import cell_problems
-from pipeline.normalize import (clean_text, match_key, parse_dates, parse_decimals, parse_person_ids,  # noqa: F401
-                                parse_phones, parse_whole_numbers, unique_texts)
+from pipeline.normalize import (blank_mask, clean_text, match_key, parse_dates, parse_decimals,  # noqa: F401
+                                parse_person_ids, parse_phones, parse_whole_numbers, unique_texts)
 from pipeline.schema import Field, Schema
 
 MOICOVID_TAG = "(moicovid)"
+# A value off the closed list is read as the one canonical value it is clearly most like (rapidfuzz
+# ratio of match keys), never across a negation; shorter keys (ช, y, no) are read only as listed.
+CHOICE_SIMILAR_SCORE = 80
+CHOICE_CLEAR_MARGIN = 10
+CHOICE_SHORTEST_SIMILAR = 3
+_LATIN_WORD = re.compile(r"[a-z]+")
 # An empty problems frame, as cell_problems makes it (building one costs a millisecond; most columns have none).
 _NO_PROBLEMS = cell_problems([], "", [])
 
@@ -101,23 +109,68 @@ def suggestion(text: str, candidates: list[str], keys: list[str] | None = None) 
     return f" หมายถึง “{candidates[best[2]]}” หรือไม่" if best else ""
 
 
+def negations_in(text: str, negations: tuple[str, ...]) -> tuple[int, ...]:
+    """How often each negation occurs: Thai ones anywhere, Latin ones as a word or a word's beginning (un-)."""
+    lowered = text.casefold()
+    words = _LATIN_WORD.findall(lowered)
+    return tuple(sum(word == negation or (word.startswith(negation) and len(word) >= len(negation) + 3)
+                     for word in words) if negation.isascii() else lowered.count(negation)
+                 for negation in negations)
+
+
+def read_as_choice(text: str, spellings: list[str], canonical: list[str], negations: tuple[str, ...]) -> str | None:
+    """The one canonical value a value off the list is clearly most like, never across a negation; else None."""
+    key = match_key(text)
+    if len(key) < CHOICE_SHORTEST_SIMILAR:
+        return None
+    sign = negations_in(text, negations)
+    best: dict[str, float] = {}
+    for spelling, score, at in fuzzy_process.extract(key, spellings, scorer=fuzz.ratio, limit=None,
+                                                     score_cutoff=CHOICE_SIMILAR_SCORE - CHOICE_CLEAR_MARGIN):
+        # 'ไม่มีโรคประจำตัว' is the opposite of มีโรคประจำตัว, however alike they look.
+        if len(spelling) >= CHOICE_SHORTEST_SIMILAR and negations_in(spelling, negations) == sign:
+            best[canonical[at]] = max(best.get(canonical[at], 0.0), score)
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < CHOICE_SIMILAR_SCORE:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CHOICE_CLEAR_MARGIN:
+        return None
+    return ranked[0][0]
+
+
 def _choice(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
     codes, texts = unique_texts(raw)
     lookup = context.schema.choice_lookup(field.choices)
     canonical = [lookup.get(match_key(text)) if text else None for text in texts]
+    # Once per distinct value off the list: the value it is clearly like, read with a warning.
+    spellings, choices = list(lookup.keys()), list(lookup.values())
+    negations = context.schema.headers.negations
+    similar = [read_as_choice(text, spellings, choices, negations) if value is None and text else None
+               for value, text in zip(canonical, texts)]
+    canonical = [value if value is not None else near for value, near in zip(canonical, similar)]
+    read_as = _read_as_problems(raw, codes, similar, field)
     if field.type == "nationality":  # an unlisted nationality is still a nationality
         values = [value if value is not None or text == "" else text for value, text in zip(canonical, texts)]
-        return pd.Series(_object_array(values)[codes], index=raw.index, dtype=object), _NO_PROBLEMS.copy(deep=False)
+        return pd.Series(_object_array(values)[codes], index=raw.index, dtype=object), read_as
     values = pd.Series(_object_array(canonical)[codes], index=raw.index, dtype=object)
     unknown = [value is None and text != "" for value, text in zip(canonical, texts)]
     if not any(unknown):
-        return values, _NO_PROBLEMS.copy(deep=False)
+        return values, read_as
     spellings, choices = list(lookup.keys()), list(lookup.values())
     hints = [_choice_hint(text, spellings, choices) if bad else "" for text, bad in zip(texts, unknown)]
     bad = np.array(unknown, dtype=bool)[codes]
     allowed = " · ".join(context.schema.choice_values(field.choices))
-    return values, cell_problems(raw.index[bad], field.key, ["choice_unknown"] * int(bad.sum()), allowed,
-                                 _object_array(hints)[codes][bad])
+    return values, _joined(read_as, cell_problems(raw.index[bad], field.key, ["choice_unknown"] * int(bad.sum()),
+                                                  allowed, _object_array(hints)[codes][bad]))
+
+
+def _read_as_problems(raw: pd.Series, codes: np.ndarray, similar: list, field: Field) -> pd.DataFrame:
+    """A choice_read_as warning for each cell whose value was read as the canonical value it is like."""
+    if not any(value is not None for value in similar):
+        return _NO_PROBLEMS.copy(deep=False)
+    read = _object_array(similar)[codes]   # code -1 (blank) picks the last entry, None
+    at = np.flatnonzero(pd.notna(read))
+    return cell_problems(raw.index[at], field.key, ["choice_read_as"] * len(at), read[at])
 
 
 def _choice_hint(text: str, spellings: list[str], canonical: list[str]) -> str:
@@ -192,6 +245,39 @@ def _affiliation(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Ser
 def _text(raw: pd.Series) -> pd.Series:
     codes, texts = unique_texts(raw)
     return pd.Series(_object_array([text or None for text in texts])[codes], index=raw.index, dtype=object)
+
+
+def fit_share(cells: np.ndarray, field: Field, context: Context) -> float | None:
+    """The share of a column's non-blank cells that are values of the field (None when all are blank).
+
+    Names fit any cell with a letter in it (not a number or a date), free text fits anything; every other
+    type fits the cells it reads as a value (a date out of the recording window is still a date).
+    """
+    present = pd.Series(cells, dtype=object)[~blank_mask(cells)]
+    if present.empty:
+        return None
+    codes, texts = unique_texts(present)
+    counts = np.bincount(codes, minlength=len(texts))
+    distinct = pd.Series(texts[:-1] if len(texts) > 1 else [], dtype=object)
+    if field.type == "text":
+        fits = np.ones(len(distinct), dtype=bool)
+    elif field.type in ("name", "subdistrict", "affiliation"):
+        fits = np.array([any(ch.isalpha() for ch in text) for text in distinct], dtype=bool)
+    else:
+        # The distinct cells as written (texts keep what parsers need: digits, Thai dates, names).
+        first = pd.Series(present.to_numpy(dtype=object)[_first_of_each(codes, len(distinct))], dtype=object)
+        values, _ = type_column(first, field, context)
+        fits = values.notna().to_numpy()
+        if field.type == "nationality":   # a nationality fits when it is one on the list
+            listed = set(context.schema.choice_values(field.choices))
+            fits = np.array([value in listed for value in values], dtype=bool)
+    return float(counts[:len(distinct)][fits].sum() / counts[:len(distinct)].sum())
+
+
+def _first_of_each(codes: np.ndarray, count: int) -> np.ndarray:
+    """The position of the first row of each code 0..count-1."""
+    _, first = np.unique(codes, return_index=True)
+    return first[:count]
 
 
 def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:

@@ -7,7 +7,7 @@ import pandas as pd
 from rapidfuzz import process as fuzzy_process
 
 from pipeline import layout, merged
-from pipeline.fields import Context
+from pipeline.fields import Context, fit_share
 from pipeline.inbox import InboxFile, utc_text
 from pipeline.issues import describe, empty_issues, finish
 from pipeline.normalize import match_key
@@ -41,7 +41,9 @@ def _dataset_hint(file: InboxFile, schema: Schema) -> str | None:
     return None
 
 
-def _header_hint(text: str, dataset: Dataset) -> str:
+def _header_hint(text: str, dataset: Dataset, suggested: str = "") -> str:
+    if suggested:   # a reading refused because the column's cells do not fit the field
+        return f" หมายถึง “{dataset.field(suggested).header}” หรือไม่"
     headers = [f.header for f in dataset.fields]
     best = fuzzy_process.extractOne(match_key(text), [match_key(h) for h in headers], score_cutoff=60)
     return f" หมายถึง “{headers[best[2]]}” หรือไม่" if best else ""
@@ -59,7 +61,16 @@ def _sheet_issues(file: InboxFile, sheet: str, table: layout.SheetTable, dataset
     base = {"source_file": file.source_file, "district_folder": file.district_code, "sheet": sheet,
             "dataset": dataset.key, "excel_row": table.header_row}
     found = [{**base, "code": "header_unknown", "column_letter": column.letter, "value": column.header,
-              "detail": _header_hint(column.header, dataset)} for column in table.unknown_headers]
+              "detail": _header_hint(column.header, dataset, column.key)} for column in table.unknown_headers]
+    given = {column.key: column for column in table.columns}
+    # A header read without its hints or by similarity: the district is told which field it was read as.
+    found += [{**base, "code": "header_read_as", "column_letter": column.letter, "value": column.header,
+               "field": column.key, "column": dataset.field(column.key).header}
+              for column in table.columns if column.how != layout.EXACT]
+    found += [{**base, "code": "header_duplicate", "column_letter": column.letter, "value": column.header,
+               "field": column.key, "column": dataset.field(column.key).header,
+               "expected": f"{given[column.key].letter} (“{given[column.key].header}”)"}
+              for column in table.duplicates]
     for key in table.missing_fields:
         form_field = dataset.field(key)
         if form_field.required == "yes":
@@ -89,7 +100,8 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
         if sheet.hidden or layout.is_instructions_sheet(sheet.name):
             continue
         sheet = merged.filled(sheet)   # a value merged down a column belongs to every row it covers
-        table = layout.build_table(sheet.name, _padded(sheet), sheet.first_row, schema, hint)
+        table = layout.build_table(sheet.name, _padded(sheet), sheet.first_row, schema, hint,
+                                   fit=lambda form_field, cells: fit_share(cells, form_field, context))
         if table is None:
             if any(value not in (None, "") for row in sheet.rows[:50] for value in row):
                 notes.append({**_file_issue(file, "sheet_unrecognised"), "sheet": sheet.name, "excel_row": None})

@@ -21,6 +21,18 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class HeaderRules:
+    """What a hint may add to a header cell, and the columns that are no field (match keys)."""
+
+    not_fields: frozenset[str] = frozenset()
+    format_letters: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()
+    notes: frozenset[str] = frozenset()
+    others: tuple[str, ...] = ()          # other parties a header may name
+    negations: tuple[str, ...] = ()       # words that turn a closed-list value into its opposite
+
+
+@dataclass(frozen=True)
 class Field:
     """One column of a district form."""
 
@@ -56,6 +68,7 @@ class Dataset:
     rules: tuple[str, ...] = ()
     newest_by: str | None = None
     reported: dict[str, tuple[str, ...]] = field(default_factory=dict)   # field -> report.json paths counting it
+    subject_words: tuple[str, ...] = ()   # match keys of words naming whom or what a row is about
 
     def field(self, key: str) -> Field:
         """The field with this key."""
@@ -79,6 +92,7 @@ class Schema:
     datasets: dict[str, Dataset]
     choices: dict[str, tuple[Choice, ...]]
     totals_markers: tuple[str, ...]
+    headers: HeaderRules = field(default_factory=HeaderRules)
     wording: dict = field(repr=False, default_factory=dict)
 
     def choice_values(self, list_name: str) -> tuple[str, ...]:
@@ -123,6 +137,21 @@ def _dataset(key: str, raw: dict) -> Dataset:
         identity=tuple(raw["identity"]), fields=tuple(_field(f) for f in raw["fields"]),
         rules=tuple(raw.get("rules", ())), newest_by=raw.get("newest_by"),
         reported={name: tuple(paths) for name, paths in raw.get("reported", {}).items()},
+        subject_words=_keys(raw.get("subject_words", ())),
+    )
+
+
+def _keys(words) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(match_key(str(word)) for word in words))
+
+
+def _header_rules(raw: dict) -> HeaderRules:
+    return HeaderRules(
+        not_fields=frozenset(_keys(raw.get("not_fields", ()))),
+        format_letters=frozenset(match_key(str(raw.get("format_letters", "")))),
+        units=frozenset(_keys(raw.get("units", ()))), notes=frozenset(_keys(raw.get("notes", ()))),
+        others=_keys(raw.get("others", ())),
+        negations=tuple(str(word).casefold() for word in raw.get("negations", ())),
     )
 
 
@@ -146,5 +175,6 @@ def load_schema(directory: Path = PACKAGE_DIR) -> Schema:
         datasets={key: _dataset(key, value) for key, value in raw["datasets"].items()},
         choices=choices,
         totals_markers=tuple(str(m) for m in raw.get("totals_markers", ())),
+        headers=_header_rules(raw.get("headers", {})),
         wording=wording,
     )
