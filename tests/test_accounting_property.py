@@ -19,7 +19,7 @@ from tests.conftest import PROJECT, bangkok
 WEEKS = [dt.date(2021, 12, 24), dt.date(2021, 12, 31)]
 DISTRICTS = {"5401 เมืองแพร่": ("เมืองแพร่", "ในเวียง"), "ร้องกวาง": ("ร้องกวาง", "ร้องกวาง")}
 KINDS = ["valid", "invalid", "duplicate", "blank", "totals"]
-COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+COUNTS = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
 
 
 @dataclass
@@ -28,13 +28,16 @@ class Truth:
 
     phones: list[str] = field(default_factory=list)          # valid phones sent so far, in submission order
     phone_files: dict[str, str] = field(default_factory=dict)  # valid phone -> the file that first sent it
+    last_sent: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (folder, phone) -> its newest row there
     sheets: dict[tuple[str, str], dict] = field(default_factory=dict)
     week_of_file: dict[str, dt.date] = field(default_factory=dict)
 
 
 def sheet_rows(kinds: list[str], district: tuple[str, str], truth: Truth, choose, source_file: str
                ) -> tuple[list[list], dict]:
-    """Data rows of one sheet from row kinds, and the counts they must produce."""
+    """Data rows of one sheet from row kinds, and the counts they must produce: a repeat that changes the
+    newest row its folder sent for the phone is an update, any other repeat a duplicate."""
+    folder = source_file.split("/")[0]
     counts = dict.fromkeys(COUNTS, 0)
     rows: list[list] = []
     for kind in kinds:
@@ -44,11 +47,14 @@ def sheet_rows(kinds: list[str], district: tuple[str, str], truth: Truth, choose
             row = hostile.volunteer(len(truth.phones) + 800, *district)
             truth.phones.append(row[3])
             truth.phone_files[row[3]] = source_file
+            truth.last_sent[(folder, row[3])] = tuple(row)
             counts["accepted"] += 1
         elif kind == "duplicate":
             row = hostile.volunteer(0, *district)
             row[3] = choose(truth.phones)
-            counts["duplicates"] += 1
+            earlier = truth.last_sent.get((folder, row[3]))
+            counts["updated" if earlier is not None and earlier != tuple(row) else "duplicates"] += 1
+            truth.last_sent[(folder, row[3])] = tuple(row)
         elif kind == "invalid":
             row = hostile.volunteer(0, *district)
             row[3] = "0812"         # not a phone number: rejected
@@ -134,7 +140,7 @@ def test_every_row_is_accounted_for_and_totals_are_sums(plan, data):
                           progress=hostile.quiet)
     accounting, report = done.result.accounting, done.result.report
     for row in accounting.itertuples(index=False):
-        assert row.rows_read == row.accepted + row.rejected + row.duplicates + row.skipped, row
+        assert row.rows_read == row.accepted + row.updated + row.rejected + row.duplicates + row.skipped, row
     this_week = {key: counts for key, counts in truth.sheets.items() if truth.week_of_file[key[0]] == week}
     found = {(row.source_file, row.sheet): {key: int(getattr(row, key)) for key in COUNTS}
              for row in accounting.itertuples(index=False)}

@@ -89,11 +89,11 @@ def test_resend_all_and_new_rows_only_give_the_same_figures(tmp_path):
     week2 = reports["new_only"][1]["districts"]["5401"]
     assert (week2["volunteers"]["new"], week2["volunteers"]["total"]) == (3, 8)
     assert week2["facilities"]["total"] == 2
-    assert week2["facilities"]["by_status"] == {"เปิดให้บริการ": 1, "ปิด": 1}   # the newer row updated it
+    assert week2["facilities"]["by_status"] == {"เปิดให้บริการ": 1, "ปิด": 1, "ไม่ระบุ": 0}   # the newer row updated it
     assert week2["facilities"]["stale"] == 1    # รพ.สต.ในเวียง: last updated 1 Dec, 30 days before 31 Dec
     resend = reports["resend"][1]["districts"]["5401"]["submission"]
-    # 5 volunteers and 2 facilities were known already (one of them updated): 7 repeats, 3 new rows.
-    assert (resend["rows_read"], resend["accepted"], resend["duplicates"]) == (10, 3, 7)
+    # 5 volunteers and 2 facilities were known already: 6 unchanged repeats, 1 update (รพ.แพร่ closed), 3 new rows.
+    assert (resend["rows_read"], resend["accepted"], resend["updated"], resend["duplicates"]) == (10, 3, 1, 6)
 
 
 def test_file_after_cutoff_belongs_to_next_week(tmp_path):
@@ -137,5 +137,5 @@ def test_a_corrupt_file_beside_good_ones_changes_nothing_else(tmp_path):
     clean, dirty = run(tmp_path / "clean", tmp_path / "o1", WEEK1), run(tmp_path / "dirty", tmp_path / "o2", WEEK1)
     assert figures_of(clean) == figures_of(dirty)
     assert dirty["districts"]["5401"]["submission"]["files"] == clean["districts"]["5401"]["submission"]["files"] + 1
-    for key in ("rows_read", "accepted", "rejected", "duplicates", "skipped"):
+    for key in ("rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"):
         assert dirty["districts"]["5401"]["submission"][key] == clean["districts"]["5401"]["submission"][key]

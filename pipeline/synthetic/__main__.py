@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.synthetic import forms
+from pipeline.synthetic.cells import Drifts
 from pipeline.synthetic.inbox import build_inbox
 from pipeline.synthetic.sample import SAMPLE_SEED, build_sample, clear_sample
 from pipeline.synthetic.truth import Truth
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             weeks = [dt.date.fromisoformat(w) for w in arguments.weeks.split(",") if w]
             districts = [d for d in arguments.districts.split(",") if d] or None
-            truth = build_inbox(directory, seed=arguments.seed, weeks=weeks, districts=districts)
+            # One state on disk for every run: files saved again or deleted need a run between the changes.
+            truth = build_inbox(directory, seed=arguments.seed, weeks=weeks, districts=districts,
+                                drifts=Drifts(replaced_files=False, removed_files=False))
     except (OSError, ValueError) as error:
         print(f"synthetic: {error}", file=sys.stderr)
         return 2
