@@ -180,11 +180,9 @@ def build_grid(typist: Typist, dataset: str, name: str, rows: list[Row], *, dist
             headers[position - 1] = hinted[key] = hinted_header(typist, dataset, key, plain, position, numbering)
         if hinted:
             present.add("hinted_headers")
-    if mergeable and typist.sheet_drift(drifts.merged_cells) and any(k in columns for k in MERGED_KEYS):
+    merge = mergeable and typist.sheet_drift(drifts.merged_cells) and any(k in columns for k in MERGED_KEYS)
+    if merge:  # a clerk's list runs village by village
         rows = sorted(rows, key=_village)
-        merge = True
-    else:
-        merge = False
     grid = Grid(name=name, dataset=dataset, cells=[], columns=columns, dropped=tuple(dropped), hinted=hinted)
     if typist.sheet_drift(drifts.title_rows):
         lines = title_lines(dataset, district, week)
