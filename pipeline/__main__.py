@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -10,6 +11,8 @@ from pathlib import Path
 from pipeline import messages
 from pipeline.config import ConfigError
 from pipeline.store import StoreError
+
+NATIONAL_LOCK_WAIT_SECONDS = 600   # the national roll-up has no province config: the default wait
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +46,10 @@ def _templates(arguments: argparse.Namespace) -> int:
 
 
 def _national(arguments: argparse.Namespace) -> int:
+    from pipeline.locking import outputs_lock
     from pipeline.national import main_national
-    return main_national(arguments)
+    with outputs_lock(arguments.outputs, "national", NATIONAL_LOCK_WAIT_SECONDS):
+        return main_national(arguments)
 
 
 def _approve(arguments: argparse.Namespace) -> int:
@@ -64,6 +69,14 @@ def _weekly(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _file_system_line(error: OSError) -> str:
+    """One Thai line for a refusal of the file system, naming the path and the cause."""
+    path = error.filename or ""
+    if error.errno == errno.ENOSPC:
+        return messages.text("disk_full", path=path)
+    return messages.text("file_system", path=path, cause=error.strerror or type(error).__name__)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; one clear line on stderr and a non-zero exit when it cannot be done."""
     arguments = _parser().parse_args(argv)
@@ -74,20 +87,24 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StoreError) as error:
         print(f"{messages.text('error_prefix')} {error}", file=sys.stderr)
         return 2
+    except OSError as error:   # the file system refused (permissions, a full disk): not our bug, name the path
+        print(f"{messages.text('error_prefix')} {_file_system_line(error)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"{messages.text('error_prefix')} {messages.text('interrupted')}", file=sys.stderr)
         return 130
     except Exception as error:  # our bug: say so in one line, keep the details in a log
         log = Path(getattr(arguments, "outputs", Path("."))) / "last-error.log"
+        where = str(log)
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(traceback.format_exc(), encoding="utf-8")
-        except OSError:
-            pass
+        except OSError as unwritten:
+            where = messages.text("log_unwritten", cause=unwritten.strerror or type(unwritten).__name__)
         from pipeline.terminal import redact
         # The exception text may quote a cell (an ID, a phone): masked here, whole in the owner-only log.
         print(f"{messages.text('error_prefix')} "
-              f"{messages.text('internal_error', kind=type(error).__name__, text=redact(str(error)), log=log)}",
+              f"{messages.text('internal_error', kind=type(error).__name__, text=redact(str(error)), log=where)}",
               file=sys.stderr)
         return 1
 

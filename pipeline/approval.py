@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import inbox, messages, weeks
+from pipeline import inbox, locking, messages, weeks
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.history import figure_label, flat_figures, scope_name, wording
 from pipeline.schema import Schema
@@ -204,9 +204,18 @@ def _approver(by: str | None, week: dt.date) -> str:
 
 def approve_week(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None, by: str | None = None,
                  now: dt.datetime | None = None) -> tuple[dict, Path, dict | None]:
-    """Record the approval of a week's report as it is on disk; returns (record, its path, the one it replaced)."""
-    from pipeline.outputs import atomic_path   # outputs imports this module
+    """Record the approval of a week's report as it is on disk; returns (record, its path, the one it replaced).
+
+    Holds the outputs folder's lock: a week is never signed off while a run is rewriting it.
+    """
     config = load_config(config_path)
+    with locking.outputs_lock(outputs_dir, "approve", config.lock_wait_seconds):
+        return _approve(config, inputs, outputs_dir, week_text, by, now)
+
+
+def _approve(config: Config, inputs: Path, outputs_dir: Path, week_text: str | None, by: str | None,
+             now: dt.datetime | None) -> tuple[dict, Path, dict | None]:
+    from pipeline.outputs import atomic_path   # outputs imports this module
     os.umask(config.umask)
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)

@@ -46,7 +46,8 @@ class Config:
     font_size: int
     limits: dict
     google_sheets: dict
-    outputs_mode: str = "private"   # private: the running account only; group: readable by the folder's group
+    outputs_mode: str = "private"
+    lock_wait_seconds: float = 600.0   # a second run on the same outputs waits this long, then says who holds it   # private: the running account only; group: readable by the folder's group
 
     @property
     def umask(self) -> int:
@@ -118,6 +119,7 @@ def config_from_dict(raw: dict) -> Config:
             limits=dict(raw.get("limits") or {}),
             google_sheets=dict(raw.get("google_sheets") or {}),
             outputs_mode=mode,
+            lock_wait_seconds=float((raw.get("limits") or {}).get("lock_wait_seconds", 600)),
         )
     except (KeyError, TypeError) as error:
         raise ConfigError(f"config: missing or malformed setting {error}") from None

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import faults
-from pipeline import admin_roster, feedback, history, inbox, ministry, outputs, readers, review_io, store, weeks
+from pipeline import admin_roster, feedback, history, inbox, locking, ministry, outputs, readers, review_io, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -127,15 +127,16 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
-    outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
-    handoff = outputs_dir / HANDOFF
-    shutil.rmtree(handoff, ignore_errors=True)   # parsed cells a killed run left behind
-    handoff.mkdir(parents=True)
-    try:
-        return _run(config, sheet_settings, ministry_settings, schema, week, now, inputs, outputs_dir, handoff,
-                    progress, sheets_adapter)
-    finally:
-        shutil.rmtree(handoff, ignore_errors=True)
+    with locking.outputs_lock(outputs_dir, "weekly", config.lock_wait_seconds):
+        outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
+        handoff = outputs_dir / HANDOFF
+        shutil.rmtree(handoff, ignore_errors=True)   # parsed cells a killed run left behind
+        handoff.mkdir(parents=True)
+        try:
+            return _run(config, sheet_settings, ministry_settings, schema, week, now, inputs, outputs_dir, handoff,
+                        progress, sheets_adapter)
+        finally:
+            shutil.rmtree(handoff, ignore_errors=True)
 
 
 def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: dt.datetime, inputs: Path,

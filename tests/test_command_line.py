@@ -92,3 +92,51 @@ def test_outputs_are_private_unless_the_office_shares_them_with_its_group(tmp_pa
                      "--outputs", str(tmp_path / "out"), "--week", WEEK1)
     assert completed.returncode == 0, completed.stderr
     assert _modes(tmp_path / "out" / WEEK1) == expected
+
+
+def test_a_second_run_on_the_same_outputs_waits_then_says_who_is_running(tmp_path):
+    import os
+    import time
+    from pipeline.locking import outputs_lock
+    config = (PROJECT / "config.yaml").read_text(encoding="utf-8").replace(
+        "lock_wait_seconds: 600", "lock_wait_seconds: 1")
+    (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
+    inbox = _inbox(tmp_path / "inbox")
+    with outputs_lock(tmp_path / "out", "weekly", 0):
+        started = time.monotonic()
+        completed = _cli("weekly", "--config", str(tmp_path / "config.yaml"), "--inputs", str(inbox),
+                         "--outputs", str(tmp_path / "out"), "--week", WEEK1)
+        waited = time.monotonic() - started
+    assert completed.returncode == 2 and waited >= 1
+    line = completed.stderr.strip()
+    assert "\n" not in line and "กำลังถูกใช้" in line and f"PID {os.getpid()}" in line and "weekly" in line
+    assert not (tmp_path / "out" / WEEK1).exists()
+    # The lock is gone with its holder: the same run now goes through.
+    again = _cli("weekly", "--config", str(tmp_path / "config.yaml"), "--inputs", str(inbox),
+                 "--outputs", str(tmp_path / "out"), "--week", WEEK1)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
+    import signal
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import time, pathlib; from pipeline.locking import outputs_lock\n"
+        f"with outputs_lock(pathlib.Path({str(tmp_path / 'out')!r}), 'weekly', 0):\n"
+        "    print('held', flush=True); time.sleep(60)")], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    inbox = _inbox(tmp_path / "inbox")
+    completed = _cli("weekly", "--config", str(PROJECT / "config.yaml"), "--inputs", str(inbox),
+                     "--outputs", str(tmp_path / "out"), "--week", WEEK1)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_an_outputs_folder_that_cannot_be_written_is_named_with_its_cause(tmp_path):
+    blocker = tmp_path / "ไฟล์"
+    blocker.write_text("not a folder")
+    completed = _cli("weekly", "--config", str(PROJECT / "config.yaml"), "--inputs", str(_inbox(tmp_path / "inbox")),
+                     "--outputs", str(blocker / "out"), "--week", WEEK1)
+    line = completed.stderr.strip()
+    assert completed.returncode == 2 and "\n" not in line
+    assert "เขียนลงโฟลเดอร์ผลลัพธ์" in line and str(blocker / "out") in line and "internal" not in line
