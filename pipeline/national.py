@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import gazetteer
+from pipeline import gazetteer, messages
 from pipeline import workbook_style as style
 from pipeline.config import ConfigError
 from pipeline.figures import add_blocks
@@ -19,6 +19,7 @@ from pipeline.history import incomplete_list, is_incomplete
 from pipeline.outputs import atomic_path, figure_columns, figure_value, report_json_text, scoped_path
 from pipeline.report import BLOCKS
 from pipeline.schema import Schema, load_schema
+from pipeline.terminal import visible
 from pipeline.thaidates import thai_datetime
 
 TITLE = "รายงานผลการดำเนินงานแพลตฟอร์ม Jitasa.care ระดับประเทศ (กระทรวงมหาดไทย)"
@@ -60,6 +61,10 @@ HEADER_FILLS = {FIGURES[status][0]: style.STATUS_FILLS[status] for status in STA
 
 class NationalError(ConfigError):
     """The roll-up cannot be made; the message is one line for the user."""
+
+
+class RefusedReport(NationalError):
+    """One province's file is left out of the roll-up (the message says why); the other provinces go on."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,13 @@ def check_report(name: str, report, schema: Schema) -> dict:
         sums = {dataset: add_blocks([district[dataset] for district in districts.values()]) for dataset in BLOCKS}
     except (KeyError, TypeError, AttributeError) as error:
         refuse(f"figure {error} is missing or malformed")
+    foreign = [code for code in districts if code not in gazetteer.districts_of(report["province_code"])]
+    if foreign:
+        code = report["province_code"]
+        shown = ", ".join(map(str, foreign[:5])) + (f" {messages.text('more_files', count=len(foreign) - 5)}"
+                                                     if len(foreign) > 5 else "")
+        raise RefusedReport(messages.text("national_foreign_districts", name=name, code=code,
+                                          province=gazetteer.province_names()[code], districts=shown))
     wrong = [dataset for dataset in BLOCKS if sums[dataset] != totals[dataset]]
     # Reports made before `unusable` existed have none: the statuses then add up without it.
     if wrong or sum(totals["submission"].get(status, 0) for status in STATUSES) != totals["submission"]["districts"]:
@@ -144,12 +156,26 @@ def check_report(name: str, report, schema: Schema) -> dict:
     return report
 
 
-def check_reports(named: list[tuple[str, object]], week: str | None = None) -> list[dict]:
-    """(name, parsed JSON) pairs checked: one week, each province once; reports in province-code order."""
+def check_reports(named: list[tuple[str, object]], week: str | None = None, refused: list[str] | None = None) -> list[dict]:
+    """(name, parsed JSON) pairs checked: one week, each province once; reports in province-code order.
+
+    A report whose districts are not its province's is left out and its one line appended to `refused` (the
+    roll-up goes on with the others; a NationalError when `refused` is None or nothing is left); any other
+    fault stops the roll-up, as a file that cannot be trusted at all may hide a mistake in the collection.
+    """
     if not named:
         raise NationalError("no province report.json found")
     schema = load_schema()
-    checked = [(name, check_report(name, report, schema)) for name, report in named]
+    checked = []
+    for name, report in named:
+        try:
+            checked.append((name, check_report(name, report, schema)))
+        except RefusedReport as error:
+            if refused is None:
+                raise
+            refused.append(str(error))
+    if not checked:
+        raise NationalError(refused.pop())
     first_name, first = checked[0]
     for name, report in checked:
         if week and report["week"] != week:
@@ -181,13 +207,13 @@ def national_table(reports: list[dict]) -> pd.DataFrame:
                           **summary_row(report["totals"])} for report in reports])
 
 
-def national_document(reports: list[dict], week: str) -> dict:
-    """national_<week>.json: the provinces' totals, the nation's, and who has not reported."""
+def national_document(reports: list[dict], week: str, refused: list[str] = ()) -> dict:
+    """national_<week>.json: the provinces' totals, the nation's, who has not reported, and the files left out."""
     names = gazetteer.province_names()
     provinces = {report["province_code"]: {"name": names[report["province_code"]], **report["totals"]}
                  for report in reports}
     return {"kind": "national", "week": week, "provinces": provinces, "totals": national_totals(reports),
-            "not_reported": [code for code in names if code not in provinces]}
+            "not_reported": [code for code in names if code not in provinces], "refused": list(refused)}
 
 
 def find_report_files(inputs: Path) -> list[Path]:
@@ -294,10 +320,10 @@ def _write_workbook(path: Path, reports: list[dict], week: str, look: Look = Loo
     book.close()
 
 
-def write_national(reports: list[dict], outputs_dir: Path, week: str) -> Path:
+def write_national(reports: list[dict], outputs_dir: Path, week: str, refused: list[str] = ()) -> Path:
     """Write national_<week>.json and national_<week>.xlsx into the outputs folder; returns the workbook."""
     with atomic_path(outputs_dir / f"national_{week}.json") as path:
-        path.write_text(report_json_text(national_document(reports, week)), encoding="utf-8")
+        path.write_text(report_json_text(national_document(reports, week, refused)), encoding="utf-8")
     target = outputs_dir / f"national_{week}.xlsx"
     with atomic_path(target) as path:
         _write_workbook(path, reports, week)
@@ -316,14 +342,20 @@ def _week_argument(text: str | None) -> str | None:
 
 def main_national(arguments: argparse.Namespace) -> int:
     """The `national` command: find, check and merge the reports; one line on stderr and exit 2 if refused."""
+    def error_line(text: str) -> str:
+        return visible(f"{messages.text('error_prefix')} {' '.join(str(text).split())}")
+    refused: list[str] = []
     try:
         week = _week_argument(arguments.week)
         if not Path(arguments.inputs).is_dir():
-            raise NationalError(f"inputs folder not found: {arguments.inputs}")
-        reports = check_reports(read_reports(find_report_files(Path(arguments.inputs))), week)
-        path = write_national(reports, Path(arguments.outputs), reports[0]["week"])
+            raise NationalError(messages.text("national_inputs_missing", path=Path(arguments.inputs).absolute()))
+        reports = check_reports(read_reports(find_report_files(Path(arguments.inputs))), week, refused)
+        path = write_national(reports, Path(arguments.outputs), reports[0]["week"], refused)
     except NationalError as error:
-        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        for line in [*refused, str(error)]:
+            print(error_line(line), file=sys.stderr)
         return 2
-    print(f"national {reports[0]['week']}: {len(reports)} provinces -> {path}")
+    for line in refused:   # left out, the rest rolled up: said, yet the roll-up is made
+        print(error_line(line), file=sys.stderr)
+    print(visible(f"national {reports[0]['week']}: {len(reports)} provinces -> {path}"))
     return 0

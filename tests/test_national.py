@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 import yaml
 
-from pipeline import gazetteer
+from pipeline import gazetteer, messages
+from pipeline.figures import add_blocks
 from pipeline.national import (SUMMARY_SHEET, TIMELINESS_SHEET, TOTAL_LABEL, NationalError, check_reports,
                                main_national, national_table, national_totals, write_national)
 from pipeline.report import BLOCKS
@@ -151,7 +152,7 @@ def _refusal(inputs: Path, outputs: Path, capsys, week: str | None = WEEK) -> st
     capsys.readouterr()
     assert _run(inputs, outputs, week) != 0
     error = capsys.readouterr().err
-    assert error.startswith("error: ") and error.strip().count("\n") == 0
+    assert error.startswith(messages.text("error_prefix") + " ") and error.strip().count("\n") == 0
     assert not outputs.exists() or not list(outputs.glob("national_*"))
     return error
 
@@ -214,6 +215,43 @@ def test_no_reports_and_bad_week(tmp_path, capsys):
     assert "Friday" in _refusal(tmp_path, tmp_path / "out", capsys, "2021-12-25")
 
 
+def test_missing_inputs_folder_says_where_it_looked_and_how_to_give_one(tmp_path, capsys):
+    error = _refusal(tmp_path / "national-inputs", tmp_path / "out", capsys)
+    assert str((tmp_path / "national-inputs").absolute()) in error and "NATIONAL_INPUTS=" in error
+
+
+def _foreign(report: dict, code: str = "55") -> dict:
+    """A province's report relabelled as another province: its districts are still the first one's."""
+    return copy.deepcopy(report) | {"province_code": code, "province": gazetteer.province_names()[code]}
+
+
+def test_districts_of_another_province_refuse_that_file_only(provinces, tmp_path, capsys):
+    root, collected, reports = provinces
+    inputs = tmp_path / "in"
+    shutil.copytree(collected, inputs)
+    (inputs / "55").mkdir()
+    (inputs / "55" / "report.json").write_text(json.dumps(_foreign(reports["54"]), ensure_ascii=False),
+                                               encoding="utf-8")
+    capsys.readouterr()
+    assert _run(inputs, tmp_path / "out") == 0
+    error = capsys.readouterr().err
+    assert error.startswith(messages.text("error_prefix")) and error.strip().count("\n") == 0
+    assert str(inputs / "55" / "report.json") in error and "55 (น่าน)" in error and "5401" in error
+    document = json.loads((tmp_path / "out" / f"national_{WEEK}.json").read_text(encoding="utf-8"))
+    assert sorted(document["provinces"]) == sorted(PROVINCES) and "55" in document["not_reported"]
+    assert document["refused"] == [error.strip()[len(messages.text("error_prefix")) + 1:]]
+    assert document["totals"]["volunteers"]["total"] == sum(r["totals"]["volunteers"]["total"] for r in reports.values())
+
+
+def test_only_foreign_districts_left_is_a_refusal(provinces, tmp_path, capsys):
+    _, _, reports = provinces
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "report.json").write_text(json.dumps(_foreign(reports["50"], "54")), encoding="utf-8")
+    assert "5001" in _refusal(tmp_path / "in", tmp_path / "out", capsys)
+    with pytest.raises(NationalError, match="5001"):
+        check_reports([("x.json", _foreign(reports["50"], "54"))])
+
+
 def _scaled(value, factor: int):
     if isinstance(value, dict):
         return {key: _scaled(item, factor) for key, item in value.items()}
@@ -223,8 +261,11 @@ def _scaled(value, factor: int):
 def test_seventy_seven_provinces_roll_up(provinces, tmp_path):
     _, _, reports = provinces
     base, names = reports["54"], gazetteer.province_names()
+    # Each province's figures in one of its own districts (a district must belong to its report's province).
+    merged = {**next(iter(base["districts"].values())),
+              **{block: add_blocks([d[block] for d in base["districts"].values()]) for block in BLOCKS}}
     synthetic = [(f"{code}.json", {**base, "province_code": code, "province": name,
-                                   "districts": _scaled(base["districts"], factor),
+                                   "districts": {next(iter(gazetteer.districts_of(code))): _scaled(merged, factor)},
                                    "totals": _scaled(base["totals"], factor)})
                  for factor, (code, name) in enumerate(names.items(), start=1)]
     checked = check_reports(synthetic, WEEK)
