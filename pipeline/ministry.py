@@ -345,7 +345,7 @@ def write_ministry_workbook(path: Path, report: dict, rows: list[FigureRow], lin
                             problems: pd.DataFrame, config: Config) -> None:
     """The ministry workbook: the figures with the link and its QR code, then form E."""
     from pipeline.admin_roster import write_admin_sheet   # admin_roster builds on this module
-    book = style.new_workbook(path, config)
+    book = style.new_workbook(path, config, created=style.week_cutoff(report, config))
     _figures_sheet(book, report, rows, link, config)
     write_admin_sheet(book, report, admins, problems, config)
     book.close()

@@ -230,7 +230,7 @@ def write_province_workbook(path: Path, result: WeekResult, config: Config, sche
     if week_charts is None:
         week_charts = charts.build_charts(report, result.entities, result.window, dashboard.reports,
                                           dashboard.timeliness, config, schema)
-    book = style.new_workbook(path, config)
+    book = style.new_workbook(path, config, created=style.week_cutoff(report, config))
     title = schema.label("province_report_title", province=config.province_name)
     total_label = schema.label("province_total")
     style.summary_sheet(book, config, schema, report, title, dashboard.summary_notices())
@@ -260,7 +260,7 @@ def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.Data
 def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema: Schema) -> Iterator[None]:
     """Every problem of the week, one row each, in Thai, for the province: in steps (rows, then the file)."""
     buffer = io.BytesIO()   # its rows are added to the package before the file is written, once
-    book = style.new_workbook(buffer, config)
+    book = style.new_workbook(buffer, config, created=style.week_cutoff(result.report, config))
     title = schema.label("issues_report_title", province=config.province_name)
     from pipeline.feedback import feedback_wording  # feedback imports this module: import late
     pivot = by_district_and_kind(result.issues, config.districts, feedback_wording()["kinds"],

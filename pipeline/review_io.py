@@ -38,7 +38,7 @@ def _place_name(code) -> str:
 
 def write_review_workbook(path: Path, review: pd.DataFrame, report: dict, config: Config) -> None:
     """One row per pair to confirm: both records side by side, a drop-down answer, hidden record keys."""
-    book = style.new_workbook(path, config)
+    book = style.new_workbook(path, config, created=style.week_cutoff(report, config))
     sheet = book.add_worksheet(SHEET)
     title = f"รายชื่อที่อาจเป็นคนเดียวกัน (ผู้ยังไม่ได้รับวัคซีน) จังหวัด{config.province_name}"
     top = style._heading(sheet, book, config, title, report, 12)

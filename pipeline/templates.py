@@ -17,7 +17,7 @@ from pipeline.config import Config, ConfigError, load_config
 from pipeline.fields import thai_date
 from pipeline.layout import column_letter
 from pipeline.schema import PACKAGE_DIR, Dataset, Field, Schema, load_schema
-from pipeline.workbook_style import HEADER_FILL, fmt, new_workbook
+from pipeline.workbook_style import HEADER_FILL, fmt, new_workbook, recording_start
 
 INSTRUCTIONS_SHEET = "คำชี้แจง"
 LISTS_SHEET = "lists"
@@ -233,7 +233,7 @@ def instructions_sheet(book, sheet, scope: Scope, schema: Schema, config: Config
 
 def write_template(path: Path, scope: Scope, schema: Schema, config: Config) -> Path:
     """One submission workbook: คำชี้แจง, the form sheets in schema order, the hidden lists."""
-    book = new_workbook(path, config)
+    book = new_workbook(path, config, created=recording_start(config))   # not the run's time: git stays clean
     instructions = book.add_worksheet(INSTRUCTIONS_SHEET)
     forms = {key: book.add_worksheet(dataset.title) for key, dataset in schema.datasets.items()}
     lists = ListSheet(book.add_worksheet(LISTS_SHEET))

@@ -24,6 +24,7 @@ WORKSHEET_TYPE = SPREADSHEET_TYPE + "worksheet+xml"
 SHARED_STRINGS_TYPE = SPREADSHEET_TYPE + "sharedStrings+xml"
 COMMENTS_TYPE = SPREADSHEET_TYPE + "comments+xml"
 VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+ENTRY_TIME = (1980, 1, 1, 0, 0, 0)   # the zip entries' time Excel and xlsxwriter write
 # The parts a plain workbook of data is made of; a package with any other part is rebuilt instead.
 KEPT_TYPES = {SPREADSHEET_TYPE + "sheet.main+xml", WORKSHEET_TYPE, SPREADSHEET_TYPE + "styles+xml",
               SHARED_STRINGS_TYPE, SPREADSHEET_TYPE + "table+xml", SPREADSHEET_TYPE + "printerSettings",
@@ -56,7 +57,10 @@ def write_package(parts: dict[str, bytes]) -> bytes:
     # The fastest deflate: a copy is written once and opened once, its size matters less than the run's time.
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name in sorted(parts, key=lambda name: name != "[Content_Types].xml"):
-            archive.writestr(name, parts[name])
+            # Every entry at Excel's fixed time, not the run's clock: the same parts make the same bytes.
+            entry = zipfile.ZipInfo(name, ENTRY_TIME)
+            entry.external_attr = 0o600 << 16
+            archive.writestr(entry, parts[name], zipfile.ZIP_DEFLATED, 1)
     return buffer.getvalue()
 
 
