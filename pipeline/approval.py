@@ -209,14 +209,17 @@ def approve_week(config_path: Path, inputs: Path, outputs_dir: Path, week_text: 
     Holds the outputs folder's lock: a week is never signed off while a run is rewriting it.
     """
     config = load_config(config_path)
-    with locking.outputs_lock(outputs_dir, "approve", config.lock_wait_seconds):
-        return _approve(config, inputs, outputs_dir, week_text, by, now)
+    previous_umask = os.umask(config.umask)
+    try:
+        with locking.outputs_lock(outputs_dir, "approve", config.lock_wait_seconds):
+            return _approve(config, inputs, outputs_dir, week_text, by, now)
+    finally:
+        os.umask(previous_umask)
 
 
 def _approve(config: Config, inputs: Path, outputs_dir: Path, week_text: str | None, by: str | None,
              now: dt.datetime | None) -> tuple[dict, Path, dict | None]:
     from pipeline.outputs import atomic_path   # outputs imports this module
-    os.umask(config.umask)
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
     approver = _approver(by, week)   # refused before anything is read or written

@@ -118,7 +118,15 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
                now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None) -> RunResult:
     """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google)."""
     config = load_config(config_path)
-    os.umask(config.umask)   # outputs hold personal data: who may read them is the office's setting
+    previous_umask = os.umask(config.umask)   # outputs hold personal data: who may read them is the office's setting
+    try:
+        return _run_week(config, config_path, inputs, outputs_dir, week_text, now, progress, sheets_adapter)
+    finally:
+        os.umask(previous_umask)
+
+
+def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,
+                now: dt.datetime | None, progress, sheets_adapter) -> RunResult:
     sheet_settings = None
     if config.google_sheets:   # imported only when used: gspread and google-auth take ~0.7 s to load
         from pipeline import gsheets

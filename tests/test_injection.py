@@ -205,7 +205,7 @@ def test_internal_error_line_shows_no_data(tmp_path, monkeypatch, capsys):
     finally:
         os.umask(previous)
     captured = capsys.readouterr()
-    assert code == 1 and "internal error" in captured.err
+    assert code == 1 and "ภายในโปรแกรม" in captured.err
     assert personal_numbers(captured.out + captured.err) == [], captured.err
     log = tmp_path / "out" / "last-error.log"
     assert stat.S_IMODE(log.stat().st_mode) & 0o077 == 0
