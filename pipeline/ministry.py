@@ -1,4 +1,5 @@
-"""The ministry report: the province's figures in the ministry form's order, its pre-filled link and QR code, form E."""
+"""The ministry report: the province's figures in the ministry form's order, the form's link and QR code (pre-filled
+when the province configured the form's long link), form E."""
 from __future__ import annotations
 
 import datetime as dt
@@ -47,6 +48,13 @@ NOT_STATED_NOTES = {("unvaccinated", "thai"): (("nationality_unknown",), "nation
                     ("facilities", "by_status"): (("by_status", NOT_STATED), "status_unknown")}
 LINK_COLUMN = 7
 FORM_URL = re.compile(r"https://docs\.google\.com/forms/(?:u/\d+/)?d/(?:e/)?[A-Za-z0-9_-]{10,}/viewform")
+SHORT_URL = re.compile(r"https://forms\.gle/[A-Za-z0-9_-]{6,}")
+# The links the ministry's letter publishes: the weekly report form and form E (the provincial administrator).
+# A forms.gle link cannot carry pre-filled answers and cannot be expanded offline: only a form's long viewform
+# URL, when a province configures it (form_prefill_url), is made into a pre-filled link.
+WEEKLY_FORM_LINK = "https://forms.gle/kCMNWIKxQWEw3CPMA"
+ADMIN_FORM_LINK = "https://forms.gle/ox2ZCB5ZtMkCRUBo7"
+QR_ROWS = 14         # rows a QR code covers at the sheet's row height, and a little space
 ENTRY = re.compile(r"(?:entry\.)?(\d{1,12})")
 LINKABLE = re.compile(r"[0-9A-Za-z._:+-]{1,40}")   # numbers and codes only: never Thai text in a link
 EXCEL_URL_LIMIT = 2079
@@ -73,10 +81,22 @@ class MinistryField:
 class MinistrySettings:
     """The ministry block of config.yaml."""
 
-    form_url: str | None
+    form_prefill_url: str | None            # the weekly form's long viewform URL: only then a pre-filled link
     fields: tuple[MinistryField, ...]
     admin_roster: str | None = None         # form E workbook, relative to the inputs folder
     admin_inline: tuple[dict, ...] | None = None
+    form_link: str | None = WEEKLY_FORM_LINK          # shown and made into the QR code when not pre-filled
+    admin_form_link: str | None = ADMIN_FORM_LINK
+    admin_form_prefill_url: str | None = None
+    admin_entries: tuple[tuple[str, str], ...] = ()   # form E field -> entry id, for its pre-filled link
+
+
+@dataclass(frozen=True)
+class FormLink:
+    """A link the ministry report gives: the form's own link, or one with this week's answers filled in."""
+
+    url: str
+    prefilled: bool
 
 
 @dataclass(frozen=True)
@@ -146,14 +166,44 @@ def _fields(raw, schema: Schema) -> tuple[MinistryField, ...]:
     return fields
 
 
-def _form_url(value) -> str | None:
+def _form_url(value, key: str) -> str | None:
+    """A form's long answer link (for pre-filled links), checked; None when not given."""
     if value is None or str(value).strip() == "":
         return None
     url = str(value).strip().split("?")[0]
     if not FORM_URL.fullmatch(url):
-        raise ConfigError("config: ministry.form_url must be the form's answer link, "
-                          "https://docs.google.com/forms/d/e/<id>/viewform (not its edit link)")
+        raise ConfigError(f"config: ministry.{key} must be the form's answer link, "
+                          "https://docs.google.com/forms/d/e/<id>/viewform (not its edit link nor a forms.gle link)")
     return url
+
+
+def _form_link(block: dict, key: str, default: str) -> str | None:
+    """The link shown for a form: the letter's by default, None when set empty (no link at all)."""
+    if key not in block:
+        return default
+    value = "" if block[key] is None else str(block[key]).strip()
+    if value and not (SHORT_URL.fullmatch(value) or FORM_URL.fullmatch(value.split("?")[0])):
+        raise ConfigError(f"config: ministry.{key} must be the form's link, https://forms.gle/<id> "
+                          "or https://docs.google.com/forms/d/e/<id>/viewform")
+    return value or None
+
+
+def _prefill_url(block: dict, key: str, old_key: str | None = None) -> str | None:
+    """The long viewform URL a pre-filled link is made from; the old key `form_url` still read as it."""
+    if old_key and block.get(old_key) and block.get(key):
+        raise ConfigError(f"config: ministry.{old_key} is the old name of ministry.{key}: give one, not both")
+    return _form_url(block.get(key) or (block.get(old_key) if old_key else None), key)
+
+
+def _admin_entries(value) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    allowed = tuple(wording()["admin_fields"])
+    if not isinstance(value, dict) or not set(value) <= set(allowed):
+        raise ConfigError(f"config: ministry.admin_form_entries maps the form E fields {', '.join(allowed)} "
+                          "to entry ids")
+    entries = tuple((key, _entry(value[key], f"ministry.admin_form_entries.{key}")) for key in allowed if key in value)
+    return tuple((key, entry) for key, entry in entries if entry)
 
 
 def _inline_admins(value) -> tuple[dict, ...] | None:
@@ -176,8 +226,11 @@ def ministry_config(raw: dict) -> MinistrySettings:
     roster = str(block["admin_roster"]).strip() if block.get("admin_roster") else None
     if roster and (Path(roster).is_absolute() or ".." in Path(roster).parts):
         raise ConfigError("config: ministry.admin_roster is a file name inside the inputs folder")
-    return MinistrySettings(_form_url(block.get("form_url")), _fields(block.get("fields"), load_schema()),
-                            roster, _inline_admins(block.get("admin")))
+    return MinistrySettings(_prefill_url(block, "form_prefill_url", "form_url"), _fields(block.get("fields"), load_schema()),
+                            roster, _inline_admins(block.get("admin")),
+                            _form_link(block, "form_link", WEEKLY_FORM_LINK),
+                            _form_link(block, "admin_form_link", ADMIN_FORM_LINK),
+                            _prefill_url(block, "admin_form_prefill_url"), _admin_entries(block.get("admin_form_entries")))
 
 
 def load_ministry(config_path: Path) -> MinistrySettings:
@@ -247,11 +300,28 @@ def link_value(value) -> str | None:
 
 
 def prefilled_link(report: dict, settings: MinistrySettings) -> str:
-    """The ministry form's link with this week's figures filled in ('' when no form is configured)."""
-    if not settings.form_url:
+    """The ministry form's link with this week's figures filled in ('' when no long form URL is configured)."""
+    if not settings.form_prefill_url:
         return ""
     pairs = [(f.entry, link_value(figure_value(report, f.path))) for f in settings.fields if f.entry]
-    return f"{settings.form_url}?{urlencode([('usp', 'pp_url'), *[(k, v) for k, v in pairs if v is not None]])}"
+    return f"{settings.form_prefill_url}?{urlencode([('usp', 'pp_url'), *[(k, v) for k, v in pairs if v is not None]])}"
+
+
+def weekly_link(report: dict, settings: MinistrySettings) -> FormLink | None:
+    """The weekly form's link the report gives: pre-filled when the long URL is configured, else the form's link."""
+    if settings.form_prefill_url:
+        return FormLink(prefilled_link(report, settings), True)
+    return FormLink(settings.form_link, False) if settings.form_link else None
+
+
+def admin_link(admins: pd.DataFrame, problems: pd.DataFrame, settings: MinistrySettings) -> FormLink | None:
+    """Form E's link: pre-filled with the one valid administrator when its long URL and entry ids are configured,
+    else the form's link (None when there is none)."""
+    if settings.admin_form_prefill_url and settings.admin_entries and len(admins) == 1 and problems.empty:
+        admin = admins.iloc[0]
+        pairs = [(entry, str(admin[key])) for key, entry in settings.admin_entries if str(admin.get(key, "") or "")]
+        return FormLink(f"{settings.admin_form_prefill_url}?{urlencode([('usp', 'pp_url'), *pairs])}", True)
+    return FormLink(settings.admin_form_link, False) if settings.admin_form_link else None
 
 
 def in_link(row: FigureRow) -> bool:
@@ -279,7 +349,8 @@ def _shown(row: FigureRow, config: Config):
     return row.value
 
 
-def _figures_sheet(book, report: dict, rows: list[FigureRow], link: str, config: Config) -> None:
+def _figures_sheet(book, report: dict, rows: list[FigureRow], links: tuple[FormLink | None, FormLink | None],
+                   config: Config) -> None:
     words, labels = wording(), wording()["labels"]
     sheet = book.add_worksheet(words["titles"]["figures_sheet"])
     title = words["titles"]["ministry_report"].format(province=report["province"])
@@ -303,56 +374,66 @@ def _figures_sheet(book, report: dict, rows: list[FigureRow], link: str, config:
             sheet.write_number(index, 3, shown, marked if row.incomplete else number)
         else:
             sheet.write_string(index, 3, style.text(shown), right)
-        sheet.write_string(index, 4, labels["in_link_yes" if in_link(row) and link else "in_link_no"], centred)
+        prefilled = links[0] is not None and links[0].prefilled
+        sheet.write_string(index, 4, labels["in_link_yes" if in_link(row) and prefilled else "in_link_no"], centred)
         sheet.write_string(index, 5, row.note, body)
     if any(row.incomplete for row in rows):
         sheet.write_string(top + len(rows) + 1, 0, load_schema().label("incomplete_note"),
                            style.fmt(book, config, italic=True, font_color=style.MARK_FONT))
     for column, width in enumerate([7, 22, 38, 14, 10, 26, 3, QR_PIXELS / 7 + 2]):
         sheet.set_column(column, column, width)
-    for index in range(top, top + max(len(rows), 24) + 1):   # explicit heights: the QR code keeps its shape
+    for index in range(top, top + max(len(rows), 2 * (QR_ROWS + 8)) + 1):   # explicit heights: QR codes keep their shape
         sheet.set_row(index, config.font_size * (2 if index == top else 1.5))
     sheet.freeze_panes(top + 1, 0)
     sheet.print_area(0, 0, top + len(rows) + 1, LINK_COLUMN)   # the link's text runs on to the right: not onto the page
-    _link_block(book, sheet, top, link, config)
+    _link_block(book, sheet, top, links[0], wording()["links"]["weekly"], config)
+    _link_block(book, sheet, top + QR_ROWS + 8, links[1], wording()["links"]["admin"], config)
 
 
-def _link_block(book, sheet, top: int, link: str, config: Config) -> None:
-    labels, column = wording()["labels"], LINK_COLUMN
-    sheet.write_string(top, column, labels["link_title"], style.fmt(book, config, bold=True))
+def link_words(link: FormLink | None, words: dict) -> dict:
+    """The wording of one link block: which link it gives (pre-filled or the form's own) and what to do with it."""
+    kind = "missing" if link is None else "prefilled" if link.prefilled else "plain"
+    return {key: words.get(f"{key}_{kind}", "") for key in ("title", "steps", "open", "text")}
+
+
+def _link_block(book, sheet, top: int, link: FormLink | None, words: dict, config: Config) -> None:
+    """A form's link at the right of the figures: its title saying which link it is, the steps, the link, its QR code."""
+    labels, column, said = wording()["labels"], LINK_COLUMN, link_words(link, words)
+    sheet.write_string(top, column, said["title"], style.fmt(book, config, bold=True))
     wrapped = style.fmt(book, config, text_wrap=True, valign="top")
-    if not link:
-        sheet.merge_range(top + 1, column, top + 3, column, labels["link_missing"], wrapped)
+    sheet.merge_range(top + 1, column, top + 3, column, said["steps"], wrapped)
+    if link is None:
         return
-    sheet.merge_range(top + 1, column, top + 3, column, labels["link_steps"], wrapped)
-    if len(link) <= EXCEL_URL_LIMIT:
-        sheet.write_url(top + 4, column, link, style.fmt(book, config, bold=True, font_color="blue", underline=1),
-                        string=labels["link_open"])
+    if len(link.url) <= EXCEL_URL_LIMIT:
+        sheet.write_url(top + 4, column, link.url, style.fmt(book, config, bold=True, font_color="blue", underline=1),
+                        string=said["open"])
     else:
         sheet.write_string(top + 4, column, labels["link_too_long"], wrapped)
-    sheet.write_string(top + 5, column, link, style.fmt(book, config, font_size=9, font_color="#595959"))
+    sheet.write_string(top + 5, column, link.url, style.fmt(book, config, font_size=9, font_color="#595959"))
     import segno   # only here, with a link (see qr_code)
     try:
-        image = io.BytesIO(qr_png(link))
+        image = io.BytesIO(qr_png(link.url))
     except segno.DataOverflowError:   # over 2,331 characters: more questions than one QR code can carry
         sheet.write_string(top + 7, column, labels["qr_too_long"], wrapped)
         return
     sheet.insert_image(top + 7, column, "qr.png", {"image_data": image, "object_position": 3,
-                                                   "description": link[:255]})
+                                                   "description": link.url[:255]})
 
 
-def write_ministry_workbook(path: Path, report: dict, rows: list[FigureRow], link: str, admins: pd.DataFrame,
-                            problems: pd.DataFrame, config: Config) -> None:
-    """The ministry workbook: the figures with the link and its QR code, then form E."""
+def write_ministry_workbook(path: Path, report: dict, rows: list[FigureRow], links: tuple[FormLink | None, FormLink | None],
+                            admins: pd.DataFrame, problems: pd.DataFrame, config: Config) -> None:
+    """The ministry workbook: the figures with the weekly form's and form E's links and QR codes, then form E."""
     from pipeline.admin_roster import write_admin_sheet   # admin_roster builds on this module
     book = style.new_workbook(path, config, created=style.week_cutoff(report, config))
-    _figures_sheet(book, report, rows, link, config)
+    _figures_sheet(book, report, rows, links, config)
     write_admin_sheet(book, report, admins, problems, config)
     book.close()
 
 
-def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, link: str, config: Config) -> str:
-    """The plain-text message for Line or e-mail (templates_text/ministry_summary.txt.j2)."""
+def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, links: tuple[FormLink | None, FormLink | None],
+                 config: Config, rows: list[FigureRow] = ()) -> str:
+    """The plain-text message for Line or e-mail (templates_text/ministry_summary.txt.j2): the key figures, every
+    figure in the ministry form's order (`rows`), and the forms' links saying which link each is."""
     import jinja2   # loaded when a summary is written, not by every command that imports this module
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates_text"),
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -385,17 +466,29 @@ def summary_text(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, lin
         statuses=[(statuses[s], [d["name"] for d in districts if d["submission"]["status"] == s])
                   for s in ("on_time", "late", "unusable", "missing")],
         admin=admins.iloc[0].to_dict() if len(admins) == 1 else None,
-        problems=problems["message"].tolist(), words=wording(), link=link)
+        problems=problems["message"].tolist(), words=wording(),
+        figures=[(row.number, " · ".join(filter(None, [row.block, row.item])), _text_value(row, config), row.note)
+                 for row in rows],
+        links=[(link, link_words(link, wording()["links"][kind])) for link, kind in zip(links, ("weekly", "admin"))])
+
+
+def _text_value(row: FigureRow, config: Config) -> str:
+    """A figure as the text summary shows it: numbers with separators and the incomplete mark, the week in Thai."""
+    shown = _shown(row, config)
+    if isinstance(shown, int) and not isinstance(shown, bool):
+        return f"{shown:,}" + (load_schema().label("incomplete_mark") if row.incomplete else "")
+    return str(shown)
 
 
 def write_ministry(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, week_dir: Path, config: Config,
                    settings: MinistrySettings) -> list[Path]:
     """Write week_dir/ministry/: the ministry workbook and the text summary; returns their paths."""
     folder, week = week_dir / "ministry", report["week"]
-    rows, link = figure_rows(report, settings), prefilled_link(report, settings)
+    rows = figure_rows(report, settings)
+    links = (weekly_link(report, settings), admin_link(admins, problems, settings))
     workbook, summary = folder / f"ministry_report_{week}.xlsx", folder / f"summary_{week}.txt"
     with atomic_path(workbook) as path:
-        write_ministry_workbook(path, report, rows, link, admins, problems, config)
+        write_ministry_workbook(path, report, rows, links, admins, problems, config)
     with atomic_path(summary) as path:
-        path.write_text(summary_text(report, admins, problems, link, config), encoding="utf-8")
+        path.write_text(summary_text(report, admins, problems, links, config, rows), encoding="utf-8")
     return [workbook, summary]

@@ -146,17 +146,23 @@ def test_link_in_workbook_and_qr_code(week):
     link = ministry.prefilled_link(report, settings)
     sheet = openpyxl.load_workbook(paths[0]).worksheets[0]
     targets = [cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink]
-    assert targets == [link]
+    assert targets == [link, ministry.ADMIN_FORM_LINK]    # form E: its letter's link (no long link configured)
+    assert "ลิงก์แบบรายงานของกระทรวง (กรอกตัวเลขไว้ให้แล้ว)" in [cell.value for cell in sheet[ministry_top(sheet)]]
     with zipfile.ZipFile(paths[0]) as archive:
-        images = [name for name in archive.namelist() if name.startswith("xl/media/")]
-        assert len(images) == 1
+        images = sorted(name for name in archive.namelist() if name.startswith("xl/media/"))
+        assert len(images) == 2
         pixels = png_pixels(archive.read(images[0]))
         drawing = archive.read("xl/drawings/drawing1.xml").decode()
     # The QR code is the symbol segno makes for the link, module for module.
     expected = segno.make(link, error="m", micro=False)
     assert qr_modules(pixels, expected.symbol_size(border=0)[0]) == [list(row) for row in expected.matrix]
     # It sits inside one column (offsets in EMU), so viewers with any column metrics keep it square.
-    assert re.findall(r"<xdr:col>(\d+)</xdr:col>", drawing) == [str(ministry.LINK_COLUMN)] * 2
+    assert re.findall(r"<xdr:col>(\d+)</xdr:col>", drawing) == [str(ministry.LINK_COLUMN)] * 4
+
+
+def ministry_top(sheet) -> int:
+    """The row of the figures sheet's header (ลำดับ …), 1-based as openpyxl counts."""
+    return next(row[0].row for row in sheet.iter_rows() if row[0].value == "ลำดับ")
 
 
 def test_qr_code_decodes_to_the_link(week):
@@ -260,16 +266,85 @@ def test_problems_reach_the_workbook_and_the_issues_table(tmp_path, week, config
     assert admin_roster.problem_lines(problems)[0].startswith("แบบ E ผู้ดูแลระบบ: ")
 
 
-def test_without_form_url_the_report_says_so(tmp_path, week, config):
+def test_without_links_the_report_says_so(tmp_path, week, config):
     report, _, _ = week
-    settings = ministry.ministry_config({})
-    assert ministry.prefilled_link(report, settings) == ""
+    settings = settings_with(form_link="", admin_form_link=None)
+    assert ministry.prefilled_link(report, settings) == "" and ministry.weekly_link(report, settings) is None
     admins, problems = admin_roster.admin_form(settings, tmp_path)
     paths = ministry.write_ministry(report, admins, problems, tmp_path, config, settings)
     with zipfile.ZipFile(paths[0]) as archive:
         assert not [name for name in archive.namelist() if name.startswith("xl/media/")]
-    assert "ministry.form_url" in paths[1].read_text(encoding="utf-8")
-    assert "ยังไม่ได้กำหนดผู้ดูแลระบบ" in paths[1].read_text(encoding="utf-8")
+    text = paths[1].read_text(encoding="utf-8")
+    assert "ministry.form_link" in text and "ministry.admin_form_link" in text and "https://" not in text
+    assert "ยังไม่ได้กำหนดผู้ดูแลระบบ" in text
+
+
+def test_default_links_are_the_letters_short_links_not_prefilled(tmp_path, week, config, schema):
+    """A province that configured nothing gets the letter's links, shown, clickable and as QR codes, each said to
+    be the form's own link (no figures in it), every figure marked to be typed in, the figures in the text."""
+    report, _, _ = week
+    settings = ministry.ministry_config({})
+    assert ministry.weekly_link(report, settings) == ministry.FormLink("https://forms.gle/kCMNWIKxQWEw3CPMA", False)
+    roster_file(tmp_path / "roster", ADMIN)
+    admins, problems = admin_roster.admin_form(settings_with(admin_roster="ผู้ดูแลระบบ.xlsx"), tmp_path / "roster")
+    paths = ministry.write_ministry(report, admins, problems, tmp_path, config, settings)
+    sheet = openpyxl.load_workbook(paths[0]).worksheets[0]
+    targets = [cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink]
+    assert targets == ["https://forms.gle/kCMNWIKxQWEw3CPMA", "https://forms.gle/ox2ZCB5ZtMkCRUBo7"]
+    words = [str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value]
+    assert "ลิงก์แบบรายงานของกระทรวง (ตามหนังสือกระทรวง ยังไม่มีตัวเลข)" in words
+    assert "ลิงก์แบบ E ผู้ดูแลระบบ (ตามหนังสือกระทรวง ยังไม่มีข้อมูล)" in words
+    assert {row[4] for row in figure_table(paths[0])} == {"กรอกเอง"}
+    with zipfile.ZipFile(paths[0]) as archive:
+        images = sorted(name for name in archive.namelist() if name.startswith("xl/media/"))
+        symbols = [png_pixels(archive.read(name)) for name in images]
+    for pixels, link in zip(symbols, targets, strict=True):
+        expected = segno.make(link, error="m", micro=False)
+        assert qr_modules(pixels, expected.symbol_size(border=0)[0]) == [list(row) for row in expected.matrix]
+    text = paths[1].read_text(encoding="utf-8")
+    lines = text.splitlines()
+    weekly = lines.index("https://forms.gle/kCMNWIKxQWEw3CPMA")
+    assert "ตามหนังสือกระทรวง ยังไม่มีตัวเลข" in lines[weekly - 1] and "กรอกตัวเลขในตารางนี้" not in text
+    assert "https://forms.gle/ox2ZCB5ZtMkCRUBo7" in lines
+
+
+def test_summary_text_lists_every_figure_in_the_forms_order(week, config):
+    """The text carries the table it asks to type in: one line per question of the form, in its order."""
+    report, settings, paths = week
+    text = paths[1].read_text(encoding="utf-8")
+    listed = [line for line in text.splitlines() if re.match(r"\d+\. ", line)]
+    assert len(listed) == len(settings.fields)
+    for line, (number, _, item, value, _) in zip(listed, figure_table(paths[0])):
+        shown = f"{value:,}" if isinstance(value, int) else str(value)
+        assert line.startswith(f"{number}. ") and f"{item}: {shown}" in line, line
+    assert listed[0] == "1. สัปดาห์ที่รายงาน (วันศุกร์): ๒๔ ธ.ค. ๒๕๖๔"
+    volunteers = report["totals"]["volunteers"]["total"]
+    assert f"อาสาสมัคร · สะสม: {volunteers:,}" in text
+    assert "กรอกตัวเลขไว้ให้แล้ว" in text and "กรอกตัวเลขในตารางนี้" not in text
+
+
+def test_old_form_url_key_is_the_prefill_url(week):
+    report, _, _ = week
+    old, new = settings_with(form_url=FORM_URL), settings_with(form_prefill_url=FORM_URL)
+    assert old.form_prefill_url == new.form_prefill_url == FORM_URL
+    assert ministry.weekly_link(report, old).prefilled and ministry.weekly_link(report, old).url.startswith(FORM_URL)
+
+
+def test_form_e_prefilled_link_carries_the_administrator(tmp_path):
+    admin_url = FORM_URL.replace("1FAIpQLSf", "1FAIpQLSe")
+    settings = settings_with(admin_roster="ผู้ดูแลระบบ.xlsx", admin_form_prefill_url=admin_url,
+                             admin_form_entries={"full_name": "2001", "mobile": "entry.2002"})
+    roster_file(tmp_path, ADMIN)
+    admins, problems = admin_roster.admin_form(settings, tmp_path)
+    link = ministry.admin_link(admins, problems, settings)
+    parts = urlsplit(link.url)
+    assert link.prefilled and f"{parts.scheme}://{parts.netloc}{parts.path}" == admin_url
+    assert parse_qsl(parts.query) == [("usp", "pp_url"), ("entry.2001", "นายผู้ดูแล ระบบดี"), ("entry.2002", ADMIN_PHONE)]
+    bad = list(ADMIN)
+    bad[4] = "admin@phrae"
+    roster_file(tmp_path, bad)
+    admins, problems = admin_roster.admin_form(settings, tmp_path)
+    assert ministry.admin_link(admins, problems, settings) == ministry.FormLink(ministry.ADMIN_FORM_LINK, False)
 
 
 def test_default_fields_follow_the_contract(schema):
@@ -283,6 +358,11 @@ def test_default_fields_follow_the_contract(schema):
 @pytest.mark.parametrize("block", [
     {"form_url": "https://docs.google.com/forms/d/1AbCdEfGhIjKlMnOp/edit"},
     {"form_url": "https://example.com/forms/d/e/1FAIpQLSf/viewform"},
+    {"form_prefill_url": "https://forms.gle/kCMNWIKxQWEw3CPMA"},
+    {"form_url": FORM_URL, "form_prefill_url": FORM_URL},
+    {"form_link": "https://example.com/form"},
+    {"admin_form_link": "forms.gle/ox2ZCB5ZtMkCRUBo7"},
+    {"admin_form_entries": {"nickname": "1"}},
     {"fields": [{"figure": "volunteers.by_type.หมอ", "entry": "1"}]},
     {"fields": [{"figure": "volunteers.by_type", "entry": "1"}]},
     {"fields": [{"figure": "volunteers.total", "entry": "entry.x1"}]},
