@@ -183,7 +183,7 @@ def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str
     whose inputs changed), "warn" in amber (unusual changes to ask about), "info" plain. A figure listed
     incomplete carries the mark, explained once below the districts.
     """
-    from pipeline.history import incomplete_list
+    from pipeline.history import incomplete_list, wording as history_wording
     sheet = book.add_worksheet(schema.label("summary_sheet"))
     top = _heading(sheet, book, config, title, report, 8)
     looks = {"alert": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
@@ -220,10 +220,12 @@ def summary_sheet(book, config: Config, schema: Schema, report: dict, title: str
                 marked |= write_figure(sheet, top + index, offset, _figure(totals, path, listed), book, config,
                                        schema, border=1)
     row = top + len(headline)
-    # Districts by status: on time first, then late / unusable / missing beside it.
+    # Districts by status: a number per status, each in its own cell with its word in the number format.
     sheet.write_string(row, 0, label("district") + " / ".join(statuses[s] for s in STATUS_FILLS), body)
-    sheet.write_number(row, 1, submitted["on_time"], body)
-    sheet.write_string(row, 2, " / ".join(str(submitted.get(s, 0)) for s in list(STATUS_FILLS)[1:]), body)
+    short = history_wording()["status_short"]
+    for offset, status in enumerate(STATUS_FILLS, start=1):
+        sheet.write_number(row, offset, submitted.get(status, 0), fmt(
+            book, config, border=1, bg_color=STATUS_FILLS[status], num_format=f'#,##0" {short[status]}"'))
     start = row + 3
     columns = ["รหัสอำเภอ", "อำเภอ", "สถานะการส่ง", "อาสาสมัคร", "ผู้ยังไม่ได้รับวัคซีน", label("wants_vaccine"),
                "สถานที่", "คำขอยังไม่แล้วเสร็จ", "แถวที่ไม่รับ"]
