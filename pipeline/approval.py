@@ -22,6 +22,7 @@ from pipeline import inbox, locking, messages, weeks
 from pipeline.config import Config, ConfigError, load_config
 from pipeline.history import figure_label, flat_figures, scope_name, wording
 from pipeline.schema import Schema
+from pipeline.terminal import say, visible
 from pipeline.thaidates import thai_datetime
 
 MANIFEST = "inputs.json"
@@ -114,7 +115,7 @@ class ApprovalStatus:
     def terminal_lines(self, config: Config, schema: Schema) -> list[str]:
         """What the terminal says after a run of an approved week (and what changed since, if anything)."""
         if not self.changed:
-            return [self.line()] if self.approved else []
+            return [visible(self.line())] if self.approved else []
         words = wording()["approval"]
         details = [words["terminal_file"].format(kind=words["kinds"][f.kind], file=f.source_file,
                                                  submitted=_at(f.submitted_at, config)) for f in self.files]
@@ -125,7 +126,7 @@ class ApprovalStatus:
         shown = details[:TERMINAL_LINES]
         if len(details) > len(shown):
             shown.append(words["terminal_more"].format(count=len(details) - len(shown)))
-        return [f"!! {self.line()}", *shown]
+        return [visible(line) for line in [f"!! {self.line()}", *shown]]   # names reach a terminal
 
 
 def shown_value(path: tuple[str, ...], value, config: Config, schema: Schema, keep_numbers: bool = False):
@@ -269,5 +270,5 @@ def main_approve(arguments) -> int:
     config = load_config(arguments.config)
     record, path, previous = approve_week(arguments.config, arguments.inputs, arguments.outputs, arguments.week,
                                           arguments.by)
-    print("\n".join(approved_lines(record, path, previous, config)))
+    say(approved_lines(record, path, previous, config))
     return 0

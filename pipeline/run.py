@@ -20,7 +20,7 @@ from pipeline.config import Config, load_config
 from pipeline.ingest import ingest
 from pipeline.report import WeekResult, build_week
 from pipeline.schema import PACKAGE_DIR, load_schema
-from pipeline.terminal import redact
+from pipeline.terminal import redact, visible
 
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
@@ -111,7 +111,7 @@ def _settled_inbox(inputs: Path, config: Config, now: dt.datetime, cutoff: dt.da
 
 
 def _progress(message: str) -> None:
-    print(redact(message), file=sys.stderr, flush=True)  # form E problems quote the admin's phone
+    print(visible(redact(message)), file=sys.stderr, flush=True)  # form E problems quote the admin's phone
 
 
 def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,

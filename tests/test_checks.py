@@ -114,3 +114,17 @@ def test_checks_sheet_lists_the_planted_jump_with_its_file(six_weeks):
     assert any("พบตัวเลขที่เปลี่ยนแปลงผิดปกติ" in line for line in done.notices)
     summary = openpyxl.load_workbook(root / "out" / "2022-01-28" / "province_report_2022-01-28.xlsx")["สรุป"]
     assert any("พบตัวเลขที่เปลี่ยนแปลงผิดปกติ" in str(cell.value) for row in summary.iter_rows() for cell in row)
+
+
+def test_checks_rule_in_a_clerks_words_and_summary_status_counts_are_numbers(six_weeks):
+    root, done = six_weeks
+    book = openpyxl.load_workbook(root / "out" / "2022-01-28" / "province_report_2022-01-28.xlsx")
+    texts = [str(cell.value) for row in book["ตรวจสอบ"].iter_rows() for cell in row if cell.value]
+    method = next(text for text in texts if "เปลี่ยนแปลงมากกว่าปกติของอำเภอนี้มาก" in text)
+    # The clerk's sentence first; the formula only in the note after it.
+    assert method.index("หมายเหตุ") < method.index("MAD × 1.4826") and "MAD" not in method[:method.index("หมายเหตุ")]
+    summary = book["สรุป"]
+    row = next(row for row in summary.iter_rows() if str(row[0].value).startswith("อำเภอส่งตรงเวลา"))
+    submission = done.result.report["totals"]["submission"]
+    assert [cell.value for cell in row[1:5]] == [submission[s] for s in ("on_time", "late", "unusable", "missing")]
+    assert row[1].number_format.endswith('" ตรงเวลา"') and row[4].number_format.endswith('" ไม่ส่ง"')
