@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -16,19 +17,21 @@ import pandas as pd
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from pipeline import feedback_book
-from pipeline import inbox, readers, xlsx_comments, xlsx_marks
+from pipeline import inbox, readers, xlsx_marks
 from pipeline.config import Config
 from pipeline.feedback_book import WIDTHS, clean
+from pipeline.issues import expanded
 from pipeline.outputs import move_into_place, temporary_beside
 from pipeline.report import WeekResult
 from pipeline.schema import PACKAGE_DIR, Schema, load_yaml
+from pipeline.sheet_xml import grapheme_boundary
 from pipeline.thaidates import thai_datetime
 
 SUFFIX = ".feedback.xlsx"
-MAX_NAME_BYTES = 120
+MAX_NAME_BYTES = 255   # the longest file name the usual file systems take, in UTF-8 bytes (Thai: 3 a character)
 # xlsxwriter holds a workbook's cells in memory (~200 bytes each) in the child: config limits.feedback_max_cells
 MAX_COPY_CELLS = 3_000_000
-UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+UNSAFE_NAME = re.compile('[\x00-\x1f\x7f\ud800-\udfff/\\\\:*?"<>|]')
 HINTED = {"required_missing", "recommended_missing", "date_unreadable", "date_invalid", "phone_invalid",
           "phone_not_mobile", "id_check_digit", "id_length", "id_invalid_prefix", "id_scientific_notation",
           "id_invalid", "number_invalid", "number_not_whole", "district_unknown", "subdistrict_unknown"}
@@ -68,11 +71,17 @@ class Line:
 
 
 def safe_name(text: str, tail: str = "") -> str:
-    """A file or folder name without separators or control characters, fitting MAX_NAME_BYTES with SUFFIX."""
+    """A file or folder name without separators or control characters, fitting MAX_NAME_BYTES with SUFFIX.
+
+    Only a name that is really too long is cut, and never inside a letter: a Thai vowel or tone mark stays
+    with the consonant it sits on.
+    """
     name = UNSAFE_NAME.sub("_", text).strip(" .") or "file"
-    while len((name + tail + SUFFIX).encode()) > MAX_NAME_BYTES:
-        name = name[:-1]
-    return name.rstrip(" .") + tail
+    room = MAX_NAME_BYTES - len((tail + SUFFIX).encode())
+    if len(name.encode()) > room:
+        fitting = len(name.encode()[:room].decode("utf-8", "ignore"))   # whole characters within the bytes
+        name = name[:grapheme_boundary(name, fitting)].rstrip(" .") or "file"
+    return name + tail
 
 
 def feedback_names(folders: dict[str, str]) -> dict[str, str]:
@@ -118,7 +127,7 @@ def plan_marks(issues: pd.DataFrame, first_columns: dict[str, int], schema: Sche
     """Every cell to mark: its worst severity, each Thai reason once, then the accepted values or format."""
     cells: dict[tuple, list] = {}
     wanted = ["sheet", "excel_row", "column_letter", "severity", "message", "dataset", "field", "code"]
-    for issue in issues[wanted].itertuples(index=False):   # only these: a namedtuple per row costs per column
+    for issue in expanded(issues)[wanted].itertuples(index=False):   # a namedtuple per row costs per column
         if place := cell_of(issue, first_columns):
             cells.setdefault((issue.sheet, *place), []).append(issue)
     marks = []
@@ -362,11 +371,13 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
                 config: Config, schema: Schema, limits: readers.ReadLimits) -> str:
     """The summary and the marked copy of one file (in the child that has just read it)."""
     if outcome.problem:
-        return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
+        return _gone(job) or ("too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed")
     if sum(readers.cell_count(sheet) for sheet in outcome.sheets) > maximum:
         return "too_large"
-    original = _checked_bytes(job) if outcome.kind == "xlsx" and job.source is not None else None
-    if original is not None:
+    original = _checked_bytes(job)
+    if not isinstance(original, bytes):
+        return original   # deleted or saved over since it was checked: no copy, the summary says why
+    if outcome.kind == "xlsx":
         try:
             _write_marked_original(path, original, job, outcome, result, config, schema)
             return "written"
@@ -375,8 +386,6 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
         except Exception:   # Unpatchable, or a package spelled in a way not foreseen: rebuilt from its cells below
             pass
     if any(sheet.cells is not None for sheet in outcome.sheets):   # handed off without its cells: read them now
-        if original is None:
-            return "changed"
         outcome = readers.read_file(str(job.source), limits)
         if outcome.problem:
             return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
@@ -388,10 +397,24 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
     return "written"
 
 
-def _checked_bytes(job: Job) -> bytes | None:
-    """The file's bytes when they are still the version the run checked (None when it has changed since)."""
-    data = job.source.read_bytes()
-    return data if hashlib.sha256(data).hexdigest() == job.sha256 else None
+def _checked_bytes(job: Job) -> bytes | str:
+    """The file's bytes when they are still the version the run checked, else why not: 'missing' or 'changed'.
+
+    The district may delete or save over its file while the run works: that is no error, only no copy.
+    """
+    try:
+        with os.fdopen(inbox.open_regular(job.source), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return "missing"
+    except (inbox.NotAFile, OSError):   # replaced by a link, a folder, a FIFO, or unreadable now
+        return "changed"
+    return data if hashlib.sha256(data).hexdigest() == job.sha256 else "changed"
+
+
+def _gone(job: Job) -> str | None:
+    """'missing' when the file was deleted after it was checked (its copy then cannot be made), else None."""
+    return "missing" if job.source is not None and not os.path.lexists(job.source) else None
 
 
 def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], result: WeekResult, config: Config,
@@ -413,17 +436,13 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
     shown = {sheet.name: feedback_book.marked_cells(sheet, [mark for mark in marks if mark.sheet == sheet.name])
              for sheet in outcome.sheets}
     shown = {name: cells for name, cells in shown.items() if cells}
-    sheet_marks, block = {}, 1
-    for name, cells in shown.items():
-        notes = {place: "\n".join(reasons) for place, (_, reasons) in cells.items()}
-        sheet_marks[name] = xlsx_marks.SheetMarks(
-            {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()
-             if severity in feedback_book.FILLS},   # an info cell gets its note, no colour
-            (xlsx_comments.comments_xml(notes, labels["author"]),
-             xlsx_comments.vml_xml({place: feedback_book.note_height(note) for place, note in notes.items()}, block)))
-        block += xlsx_comments.note_blocks(len(notes))   # the next sheet's shapes start past this one's blocks
+    sheet_marks = {name: xlsx_marks.SheetMarks(
+        {(row + 1, column + 1): severity for (row, column), (severity, _) in cells.items()
+         if severity in feedback_book.FILLS},   # an info cell gets its note, no colour
+        {place: "\n".join(reasons) for place, (_, reasons) in cells.items()}) for name, cells in shown.items()}
     frame, summary = feedback_book.summary_book(labels["summary_sheet"], lines, config)
-    path.write_bytes(xlsx_marks.marked_package(original, frame, labels["summary_sheet"], sheet_marks, summary))
+    path.write_bytes(xlsx_marks.marked_package(original, frame, labels["summary_sheet"], sheet_marks, summary,
+                                               labels["author"]))
 
 
 def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, config: Config,

@@ -9,7 +9,7 @@ from rapidfuzz import process as fuzzy_process
 from pipeline import layout, merged
 from pipeline.fields import Context, fit_share
 from pipeline.inbox import InboxFile, utc_text
-from pipeline.issues import describe, empty_issues, finish
+from pipeline.issues import capped, describe, empty_issues, finish
 from pipeline.normalize import match_key
 from pipeline.schema import Dataset, Schema
 from pipeline.validate import validate_sheet
@@ -119,7 +119,9 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
                        "rejected": int((~sheet_records["valid"]).sum()), "blank_rows": len(table.blank_rows),
                        "totals_rows": len(table.totals_rows), "missing_fields": ",".join(table.missing_fields)})
     described = describe(pd.DataFrame(notes), schema) if notes else empty_issues()
-    issues = finish(pd.concat([described, *problems], ignore_index=True)) if problems or notes else empty_issues()
+    # Capped here, in the parsing child: a million warnings never reach the store, the week or the workbooks.
+    issues = finish(capped(pd.concat([described, *problems], ignore_index=True), schema)) if problems or notes \
+        else empty_issues()
     return Ingested(version, pd.DataFrame(sheets), {k: pd.concat(v) for k, v in records.items()}, issues)
 
 

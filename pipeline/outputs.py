@@ -249,11 +249,17 @@ def write_province_workbook(path: Path, result: WeekResult, config: Config, sche
     book.close()
 
 
+ISSUE_ROWS_PER_SHEET = 1_048_576 - 10   # Excel's last row, less the title and header rows above the table
+
+
 def _issues_frame(result: WeekResult, config: Config, schema: Schema) -> pd.DataFrame:
     frame = result.issues.copy()
     frame.insert(0, "district", frame["district_folder"].map(config.districts).fillna(""))
     frame["severity"] = frame["severity"].map(schema.wording["severity"]).fillna(frame["severity"])
     frame["dataset"] = frame["dataset"].map(lambda k: schema.datasets[k].title if k in schema.datasets else "")
+    if "rows" in frame:   # a row standing for many shows their ranges where a row number would be
+        grouped = frame["rows"].fillna("").astype(str) != ""
+        frame["excel_row"] = frame["excel_row"].astype(object).where(~grouped, frame["rows"])
     return frame
 
 
@@ -271,7 +277,23 @@ def write_issues_workbook(path: Path, result: WeekResult, config: Config, schema
                "dataset": "แบบฟอร์ม", "excel_row": "label:row", "column_letter": "label:column",
                "column": "หัวคอลัมน์", "value": "label:value", "severity": "label:severity",
                "code": "label:code", "message": "label:message"}
-    rest = style.table_sheet(book, schema.label("issues_sheet"), title, result.report, config, schema, frame, headers)
+    # Excel holds 1,048,576 rows a sheet: a longer list goes on in a next sheet, never past the limit.
+    rests = [style.table_sheet(book, _part_name(schema.label("issues_sheet"), number), title, result.report, config,
+                               schema, part, headers)
+             for number, part in enumerate(_parts(frame, ISSUE_ROWS_PER_SHEET), start=1)]
     yield   # packing the file is a step of its own
     book.close()
-    path.write_bytes(style.add_table_rows(buffer.getvalue(), rest))
+    package = buffer.getvalue()
+    for rest in rests:
+        package = style.add_table_rows(package, rest)
+    path.write_bytes(package)
+
+
+def _parts(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    """The frame in consecutive parts of at most `size` rows (one part, maybe empty, at least)."""
+    return [frame.iloc[start:start + size] for start in range(0, max(len(frame), 1), size)]
+
+
+def _part_name(name: str, number: int) -> str:
+    """The first sheet keeps its name; the next ones are numbered: รายการปัญหา (2)."""
+    return name if number == 1 else f"{name} ({number})"

@@ -55,6 +55,7 @@ def create_tables(connection: sqlite3.Connection, schema: Schema) -> None:
     # (unless a newer version came after the removal).
     connection.execute("CREATE TABLE IF NOT EXISTS removals (source_file, recorded_at, PRIMARY KEY (source_file, recorded_at))")
     connection.execute(f"CREATE TABLE IF NOT EXISTS issues (version_id, {text(ISSUE_COLUMNS)})")
+    _add_missing_columns(connection, "issues", ["version_id", *ISSUE_COLUMNS])
     connection.execute("CREATE TABLE IF NOT EXISTS meta (key PRIMARY KEY, value)")
     found = connection.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
     if found is None:

@@ -332,7 +332,8 @@ def table_sheet(book, name: str, title: str, report: dict, config: Config, schem
     # Each column's look and kind are settled once, not per cell: a week has thousands of issue rows.
     looks = [wrapped if column == "message" else body for column in headers]
     numbered = [column == "excel_row" for column in headers]
-    columns = [[int(value) if number and value is not None and value is not pd.NA else text(value)
+    # A row number is a number; a row standing for many shows its ranges as text.
+    columns = [[int(value) if number and isinstance(value, (int, float)) and value == value else text(value)
                 for value in frame[column].tolist()] for column, number in zip(headers, numbered)]
     if len(frame):   # the first row through xlsxwriter: its formats are then numbered for the rest
         for offset, values in enumerate(columns):
