@@ -145,10 +145,8 @@ def check_report(name: str, report, schema: Schema) -> dict:
     foreign = [code for code in districts if code not in gazetteer.districts_of(report["province_code"])]
     if foreign:
         code = report["province_code"]
-        shown = ", ".join(map(str, foreign[:5])) + (f" {messages.text('more_files', count=len(foreign) - 5)}"
-                                                     if len(foreign) > 5 else "")
         raise RefusedReport(messages.text("national_foreign_districts", name=name, code=code,
-                                          province=gazetteer.province_names()[code], districts=shown))
+                                          province=gazetteer.province_names()[code], districts=", ".join(foreign)))
     wrong = [dataset for dataset in BLOCKS if sums[dataset] != totals[dataset]]
     # Reports made before `unusable` existed have none: the statuses then add up without it.
     if wrong or sum(totals["submission"].get(status, 0) for status in STATUSES) != totals["submission"]["districts"]:
