@@ -16,7 +16,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from pipeline.readers import RawSheet
-from pipeline.sheet_xml import SheetBody, sheet_body
+from pipeline.sheet_xml import SheetBody, fitted, grapheme_boundary, sheet_body
 from pipeline.workbook_style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
@@ -27,17 +27,24 @@ GROW = {"title": 4, "heading": 2, "header": 0, "total": 0, "error": 0, "warning"
 LINK_COLOUR = "#0563C1"
 WIDTH_SAMPLE_ROWS = 100   # column widths are judged from the first rows: a width is a hint, not a measure
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+SURROGATES = re.compile("[\ud800-\udfff]")   # no UTF-8 writer accepts a lone one
 # Thai vowels above and below and tone marks take no width of their own.
 ZERO_WIDTH = dict.fromkeys([0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)])
 RESERVED_TITLES = {"history"}   # Excel keeps this sheet name for itself
+MAX_ROW_POINTS = 409   # Excel's tallest row
 
 
 def clean(value) -> str:
-    """Text a workbook accepts: control characters removed, None and NaN empty."""
+    """Text a workbook accepts: control characters removed, a lone surrogate shown as �, cut to what a cell holds;
+    None and NaN empty."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     text = value if isinstance(value, str) else str(value)
-    return ILLEGAL_CHARACTERS.sub("", text) if ILLEGAL_CHARACTERS.search(text) else text
+    if ILLEGAL_CHARACTERS.search(text):
+        text = ILLEGAL_CHARACTERS.sub("", text)
+    if SURROGATES.search(text):
+        text = SURROGATES.sub("\ufffd", text)
+    return fitted(text)
 
 
 def text_width(text: str) -> int:
@@ -50,14 +57,25 @@ def unique_titles(names: Iterable[str], taken: Iterable[str]) -> dict[str, str]:
     used = {title.casefold() for title in taken} | RESERVED_TITLES
     titles = {}
     for name in names:
-        base = re.sub(r"[\x00-\x1f\x7f\[\]:*?/\\]", "_", name).strip("'")[:31] or "Sheet"
+        base = re.sub("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff\\[\\]:*?/\\\\]", "_", name).strip("'")
+        base = _cut_units(base, 31).strip("'") or "Sheet"
         title, number = base, 1
         while title.casefold() in used:
             number += 1
-            title = f"{base[:26]} ({number})"
+            title = f"{_cut_units(base, 26)} ({number})"
         used.add(title.casefold())
         titles[name] = title
     return titles
+
+
+def _cut_units(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 units (as Excel counts a sheet name), cut between letters."""
+    count = 0
+    for index, character in enumerate(text):
+        count += 2 if ord(character) > 0xFFFF else 1
+        if count > units:
+            return text[:grapheme_boundary(text, index)]
+    return text
 
 
 def write_book(path: Path, summary_title: str, lines: list, sheets: list[RawSheet], titles: dict[str, str],
@@ -132,7 +150,7 @@ def _copy_sheet(book, sheet, raw: RawSheet, marks: list, author: str, config) ->
 
 
 def _write_comment(sheet, row: int, column: int, lines: list[str], author: str) -> None:
-    text = "\n".join(lines)
+    text = SURROGATES.sub("\ufffd", fitted("\n".join(lines)))   # xlsxwriter escapes the rest, as in a cell
     sheet.write_comment(row, column, text, {"author": author, "width": 380, "height": note_height(text)})
 
 
@@ -319,7 +337,7 @@ def _row_height(line, size: int) -> float:
     per_unit = 11 / size * 0.95   # characters a width unit holds at this size, a little pessimistic
     count = max([1] + [_lines_needed(clean(value), widths[i] * per_unit)
                        for i, value in enumerate(line.cells) if _wraps(line, i + 1)])
-    return count * size * 1.65 + (size if line.style == "title" else 0)
+    return min(count * size * 1.65 + (size if line.style == "title" else 0), MAX_ROW_POINTS)
 
 
 @lru_cache(maxsize=8192)   # a summary repeats the same reasons over many rows

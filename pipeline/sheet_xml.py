@@ -10,6 +10,7 @@ xlsxwriter's alike) and the rows of the issues workbook's table (workbook_style.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from html import escape
 
@@ -19,7 +20,15 @@ from xlsxwriter.utility import xl_col_to_name
 EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData\b[^>]*>.*?</sheetData>", re.DOTALL)
 DIMENSION = re.compile(rb'<dimension\b[^>]*/>')
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# What XML 1.0 forbids in text (control characters but tab and line feed; carriage return too, as xlsxwriter does;
+# lone surrogates; the noncharacters U+FFFE and U+FFFF): written as Excel's _xHHHH_ escape.
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+EXCEL_TEXT_LIMIT = 32_767   # characters (UTF-16 units) a cell or a note holds
+ELLIPSIS = "\u2026"
+# Characters that belong to the grapheme before them (Thai sara am, zero-width joiner) besides combining marks,
+# and the Thai and Lao vowels written before the consonant they follow in speech (never left at the end of a cut).
+JOINING = {"\u0e33", "\u0eb3", "\u200d", "\u200c"}
+PREPOSED = {chr(code) for code in [*range(0x0E40, 0x0E45), *range(0x0EC0, 0x0EC5)]}
 
 
 @dataclass(frozen=True)
@@ -36,17 +45,53 @@ def points(height: float) -> float:
     return 0.75 * int(height * 4 / 3 + 0.5)
 
 
-def xml_text(value: str) -> str:
-    """Cell or note text as XML character data, with Excel's _xHHHH_ escapes (as xlsxwriter writes them)."""
+def excel_escaped(value: str) -> str:
+    """Text with what XML 1.0 forbids written as Excel's _xHHHH_ escapes, and a literal _xHHHH_ kept literal
+    (its underscore escaped), as xlsxwriter writes cell text; & < > are left to the XML writer."""
     if "_x" in value:
         value = EXCEL_ESCAPE.sub(r"_x005F\1", value)
-    if CONTROL.search(value):   # not allowed in XML: written as Excel's _xHHHH_ escape, as xlsxwriter does
-        value = CONTROL.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
+    if FORBIDDEN.search(value):
+        value = FORBIDDEN.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
+    return value
+
+
+def xml_text(value: str) -> str:
+    """Cell or note text as XML character data, with Excel's _xHHHH_ escapes (as xlsxwriter writes them)."""
+    value = excel_escaped(value)
     return escape(value, quote=False) if "&" in value or "<" in value or ">" in value else value
 
 
+def grapheme_boundary(text: str, index: int) -> int:
+    """The nearest place at or before `index` where text may be cut: never between a base and its marks, nor
+    after a Thai vowel written before its consonant (เ แ โ ใ ไ)."""
+    while 0 < index < len(text) and (unicodedata.category(text[index]) in ("Mn", "Mc", "Me")
+                                     or text[index] in JOINING or text[index - 1] in PREPOSED
+                                     or text[index - 1] == "\u200d" or text[index - 1:index + 1] == "\r\n"):
+        index -= 1
+    return index
+
+
+def _units(text: str) -> int:
+    """Length as Excel counts it (UTF-16 units: a character past U+FFFF takes two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def fitted(text: str, limit: int = EXCEL_TEXT_LIMIT) -> str:
+    """Text that, escaped, fits in a cell or note: cut on a grapheme boundary with '…' when it is longer."""
+    if len(text) * 7 <= limit or _units(excel_escaped(text)) <= limit:   # 7: the longest escape of one character
+        return text
+    low, high = 0, len(text)   # the longest prefix that fits with the ellipsis (its escaped length only grows)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _units(excel_escaped(text[:middle])) + 1 <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:grapheme_boundary(text, low)] + ELLIPSIS
+
+
 def _attribute(value: str) -> str:
-    return escape(EXCEL_ESCAPE.sub(r"_x005F\1", value), quote=True)
+    return escape(excel_escaped(value), quote=True)
 
 
 def sheet_body(rows: list, xf_index) -> SheetBody:
@@ -83,7 +128,7 @@ def _cell(reference: str, style: int, value: int | str) -> str:
     """One cell: a whole number as a number, anything else as inline text."""
     if isinstance(value, int):
         return f'<c r="{reference}" s="{style}"><v>{value}</v></c>'
-    return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+    return f'<c r="{reference}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{xml_text(fitted(value))}</t></is></c>'
 
 
 def with_body(frame: bytes, body: SheetBody) -> bytes:

@@ -4,10 +4,12 @@ Every part of the district's workbook is kept (their fonts, colours, widths, val
 a marked cell gets a clone of its own cell format with a red or amber fill; comments, the summary sheet
 (put first and selected) with the styles it needs comes from a small workbook xlsxwriter made
 (feedback_book.summary_book; its cells written as XML by sheet_xml); comments and their shapes are
-written by xlsx_comments. All are grafted into the package. Only packages of plain worksheets are
-marked this way: anything else (formulas, external links, drawings, existing comments, macros, a
-namespace prefix on the main elements) raises Unpatchable and the copy is rebuilt from the parsed cells.
-Pure functions of bytes: the caller reads and writes the files.
+written by xlsx_comments. All are grafted into the package. Notes the workbook already has (the
+template's header notes, a district's own) are kept, ours merged in beside them; every note drawing
+is written again, its shape ids in 1,024-id blocks of its own across the workbook. Only packages of
+plain worksheets are marked this way: anything else (formulas, external links, drawings, threaded
+comments, form controls, macros, a namespace prefix on the main elements) raises Unpatchable and the
+copy is rebuilt from the parsed cells. Pure functions of bytes: the caller reads and writes the files.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_col_to_name
 
+from pipeline.feedback_book import note_height
 from pipeline.readers import column_number
 from pipeline.sheet_xml import SheetBody, with_body
+from pipeline.xlsx_comments import SEPARATOR, comments_xml, merged_comments_xml, note_blocks, note_texts, vml_xml
 from pipeline.xlsx_package import COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable, Workbook, \
     add_relationship, check_parts, check_well_formed, content_types, content_types_xml, free_name, in_main_namespace, \
     quoted, read_package, relationships, with_attributes, with_relationship_prefix, workbook_of, write_package
@@ -34,29 +38,34 @@ STYLE = re.compile(rb"""\bs=["'](\d+)["']""")
 AFTER_LEGACY_DRAWING = {b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems",
                         b"tableParts", b"extLst"}
 TAG = re.compile(rb"<(/?)([A-Za-z_][\w:.-]*)[^>]*?(/?)>")
+LEGACY_DRAWING = re.compile(rb"<legacyDrawing\b[^>]*?\br:id=[\"']([^\"']*)[\"']")
+VML_SHAPE = re.compile(rb"<(?:\w+:)?shape\b")
+NOTE = re.compile(rb"""\bObjectType=["']Note["']""")
+BLOCKS = re.compile(rb"""\bdata=["']([\d,\s]*)["']""")
+SHAPE_ID = re.compile(rb"_x0000_s(\d+)")
 
 
 @dataclass(frozen=True)
 class SheetMarks:
-    """The cells to fill on one of the district's sheets, and their notes (xlsx_comments' two parts), if any."""
+    """The cells to fill on one of the district's sheets, and their notes."""
 
-    fills: dict[tuple[int, int], str]        # (Excel row, column number) -> "error" | "warning"
-    comments: tuple[bytes, bytes] | None     # the comments part and its VML drawing
+    fills: dict[tuple[int, int], str]             # (Excel row, column number) -> "error" | "warning"
+    notes: dict[tuple[int, int], str] | None = None   # (0-based row, column) -> the note's text
 
 
 def marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks],
-                   summary_body: SheetBody | None = None) -> bytes:
-    """The district's package with `marks` applied and the marks book's first sheet added in front as the summary
-    (its cells replaced by `summary_body`, when given)."""
+                   summary_body: SheetBody | None = None, author: str = "") -> bytes:
+    """The district's package with `marks` applied (notes by `author`) and the marks book's first sheet added in
+    front as the summary (its cells replaced by `summary_body`, when given)."""
     try:
-        return _marked_package(original, marks_book, summary_sheet, marks, summary_body)
+        return _marked_package(original, marks_book, summary_sheet, marks, summary_body, author)
     except (ValueError, KeyError, IndexError, AttributeError, zipfile.BadZipFile) as error:
         # XML spelled in a way the byte-level edits do not expect (say, UTF-16): rebuilt instead
         raise Unpatchable(f"{type(error).__name__}: {error}") from error
 
 
 def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, marks: dict[str, SheetMarks],
-                    summary_body: SheetBody | None) -> bytes:
+                    summary_body: SheetBody | None, author: str) -> bytes:
     parts, extra = read_package(original), read_package(marks_book)
     as_sent = dict(parts)
     types = content_types(parts)
@@ -71,12 +80,15 @@ def _marked_package(original: bytes, marks_book: bytes, summary_sheet: str, mark
     string_offset = merge_strings(parts, types, book, extra.get(extra_book.shared_strings or "", b""))
     summary = extra[extra_book.sheets[next(iter(extra_book.sheets))]]
     summary = _restyled(with_body(summary, summary_body) if summary_body else summary, styles, string_offset)
+    drawings = _note_drawings(parts, types, book)
+    block = _first_free_block(parts, types, drawings)
     for name, path in book.sheets.items():
         sheet = _unselected(parts[path])
+        notes = (marks[name].notes or {}) if name in marks else {}
         if name in marks:
             sheet = _marked_cells(sheet, marks[name].fills, styles)
-            if marks[name].comments:
-                sheet = _with_comments(parts, types, path, sheet, *marks[name].comments)
+        if notes or path in drawings:
+            sheet, block = _with_notes(parts, types, path, sheet, drawings.get(path), notes, author, block)
         parts[path] = sheet
     parts[book.styles] = styles_xml(styles)
     _add_summary(parts, types, book, summary_sheet, summary)
@@ -199,9 +211,58 @@ def _row_xml(number: int, marked: dict[int, str], body: bytes, start_tag: bytes,
     return start + b"".join(xml for _, xml in sorted(cells, key=lambda pair: pair[0])) + b"</row>"
 
 
+def _note_drawings(parts: dict[str, bytes], types: ContentTypes, book: Workbook) -> dict[str, tuple[str, str]]:
+    """Each sheet that has notes of its own -> its comments part and note drawing (Unpatchable when its drawing
+    holds anything but notes: form controls, pictures)."""
+    found = {}
+    for path in book.sheets.values():
+        _, links = relationships(parts, path)
+        comments = [target for kind, target in links.values() if kind == "comments"]
+        drawing = LEGACY_DRAWING.search(parts[path])
+        if drawing is None and not comments:
+            continue
+        kind, shapes = links.get(drawing.group(1).decode(), ("", "")) if drawing else ("", "")
+        if len(comments) != 1 or kind != "vmlDrawing" or comments[0] not in parts or shapes not in parts or \
+                types.of(comments[0]) != COMMENTS_TYPE or types.of(shapes) != VML_TYPE:
+            raise Unpatchable(f"the notes of {path} are not wired as Excel writes them")
+        if len(VML_SHAPE.findall(parts[shapes])) != len(NOTE.findall(parts[shapes])):
+            raise Unpatchable(f"the drawing of {path} holds more than notes")
+        found[path] = (comments[0], shapes)
+    return found
+
+
+def _first_free_block(parts: dict[str, bytes], types: ContentTypes, drawings: dict[str, tuple[str, str]]) -> int:
+    """The first 1,024-id shape block no drawing kept as it is uses (the note drawings are all written again)."""
+    rewritten = {shapes for _, shapes in drawings.values()}
+    used = [0]
+    for name, data in parts.items():
+        if types.of(name) == VML_TYPE and name not in rewritten:
+            used += [int(number) for found in BLOCKS.findall(data) for number in re.findall(rb"\d+", found)]
+            used += [int(number) // 1024 for number in SHAPE_ID.findall(data)]
+    return max(used) + 1
+
+
+def _with_notes(parts: dict[str, bytes], types: ContentTypes, path: str, sheet: bytes,
+                existing: tuple[str, str] | None, notes: dict[tuple[int, int], str], author: str,
+                block: int) -> tuple[bytes, int]:
+    """The sheet with our notes merged into its own (or attached as its first), its note drawing written again
+    from `block` on; and the next free block."""
+    if existing:
+        comments_path, shapes_path = existing
+        texts = note_texts(parts[comments_path])
+        if notes:
+            parts[comments_path] = merged_comments_xml(parts[comments_path], notes, author)
+        texts |= {place: note + (SEPARATOR + texts[place] if place in texts else "") for place, note in notes.items()}
+        parts[shapes_path] = vml_xml({place: note_height(text) for place, text in texts.items()}, block)
+        return sheet, block + note_blocks(len(texts))
+    shapes_xml = vml_xml({place: note_height(note) for place, note in notes.items()}, block)
+    return _with_comments(parts, types, path, sheet, comments_xml(notes, author), shapes_xml), \
+        block + note_blocks(len(notes))
+
+
 def _with_comments(parts: dict[str, bytes], types: ContentTypes, path: str, sheet: bytes, comments_xml: bytes,
                    vml_xml: bytes) -> bytes:
-    """The sheet with its comments part and their VML shapes attached."""
+    """The sheet with its (first) comments part and their VML shapes attached."""
     if b"<legacyDrawing" in sheet:
         raise Unpatchable("the sheet already has comments or form controls")
     comments = free_name(parts, "xl/comments_feedback.xml")

@@ -32,7 +32,8 @@ KEPT_TYPES = {SPREADSHEET_TYPE + "sheet.main+xml", WORKSHEET_TYPE, SPREADSHEET_T
               "application/vnd.openxmlformats-package.core-properties+xml",
               "application/vnd.openxmlformats-officedocument.extended-properties+xml",
               "application/vnd.openxmlformats-officedocument.custom-properties+xml",
-              "application/vnd.openxmlformats-package.relationships+xml"}
+              "application/vnd.openxmlformats-package.relationships+xml",
+              COMMENTS_TYPE, VML_TYPE}   # notes: merged with ours, their drawing checked to hold nothing else
 FORMULA = re.compile(rb"<f[\s>/]")
 
 
@@ -116,7 +117,7 @@ def content_types(parts: dict[str, bytes]) -> ContentTypes:
 
 
 def check_parts(parts: dict[str, bytes], types: ContentTypes) -> None:
-    """Unpatchable unless every part is plain data: no macros, drawings, comments, formulas or links out."""
+    """Unpatchable unless every part is plain data or notes: no macros, drawings, formulas or links out."""
     for name, data in parts.items():
         if name == "[Content_Types].xml":
             continue

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +12,7 @@ from openpyxl.styles.numbers import is_date_format
 from stdnum.th.pin import calc_check_digit
 
 from pipeline import gazetteer
+from pipeline.feedback_book import FILLS
 from pipeline.run import run_weekly
 from pipeline.templates import INSTRUCTIONS_SHEET, LISTS_SHEET, TEMPLATE_ROWS, UNBOUNDED, build_templates, main
 from tests.builders import set_mtime
@@ -246,3 +248,40 @@ def test_command_line_follows_the_configured_districts(tmp_path, capsys):
     assert names == {"แบบฟอร์ม_5405_เด่นชัย.xlsx", "แบบฟอร์ม_จังหวัดแพร่.xlsx"}
     assert "แบบฟอร์ม_5405_เด่นชัย.xlsx" in capsys.readouterr().out
     assert main(["--config", str(tmp_path / "missing.yaml"), "--outputs", str(tmp_path)]) == 2
+
+
+def test_a_template_sent_back_is_marked_in_place(muang, muang_book, tmp_path):
+    filed = tmp_path / "inbox" / "5401 เมืองแพร่" / muang.name
+    fill(muang, filed)
+    book = openpyxl.load_workbook(filed)
+    sheet = book["อาสาสมัคร"]
+    for column in range(1, sheet.max_column + 1):   # a third volunteer, like the first but with a landline
+        sheet.cell(4, column, sheet.cell(2, column).value)
+    headers = [c.value for c in sheet[1]]
+    sheet.cell(4, headers.index("ชื่อ") + 1, "สมปอง")
+    phone = sheet.cell(4, headers.index("เบอร์โทรศัพท์มือถือ") + 1, "054511111")
+    book.save(filed)
+    set_mtime(filed, bangkok(2021, 12, 24, 10))
+    done = run_weekly(PROJECT / "config.yaml", tmp_path / "inbox", tmp_path / "out", WEEK, progress=lambda m: None)
+    copy = done.week_dir / "feedback" / "5401 เมืองแพร่" / f"{muang.stem}.feedback.xlsx"
+    marked = openpyxl.load_workbook(copy)
+    assert marked.sheetnames == ["สรุป", *muang_book.sheetnames] and marked[LISTS_SHEET].sheet_state == "hidden"
+    for title in muang_book.sheetnames[1:-1]:   # their own look, drop-downs and formats, and their header notes
+        own, kept = muang_book[title], marked[title]
+        assert kept.freeze_panes == "A2"
+        assert [(str(rule.sqref), rule.type, rule.formula1) for rule in kept.data_validations.dataValidation] == \
+            [(str(rule.sqref), rule.type, rule.formula1) for rule in own.data_validations.dataValidation]
+        assert [cell.fill.fgColor.rgb for cell in kept[1]] == [cell.fill.fgColor.rgb for cell in own[1]]
+        assert [cell.number_format for cell in kept[TEMPLATE_ROWS]] == [cell.number_format for cell in own[TEMPLATE_ROWS]]
+        assert [(cell.comment.text, cell.comment.author) for cell in kept[1]] == \
+            [(cell.comment.text, cell.comment.author) for cell in own[1]]
+    problem = marked["อาสาสมัคร"][phone.coordinate]
+    assert "054511111" in problem.comment.text and problem.fill.fgColor.rgb.endswith(FILLS["error"])
+    assert problem.number_format == "@"   # the phone column still keeps a leading 0
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "xlsx_check"))
+    try:
+        import xlsx_check
+    finally:
+        sys.path.pop(0)
+    findings = xlsx_check.validate_file(str(copy)).findings
+    assert [finding for finding in findings if finding[0] in ("CERTAIN", "MIGHT")] == []

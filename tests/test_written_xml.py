@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from xml.etree import ElementTree
 
 import openpyxl
 import pandas as pd
@@ -125,3 +126,18 @@ def test_control_characters_become_excel_escapes_not_broken_xml():
     assert rows.startswith(b'<row r="5" ht="24" customHeight="1"><c r="A5" s="2" t="inlineStr"><is><t '
                            b'xml:space="preserve">a_x0001_b</t></is></c><c r="B5" s="4"><v>3</v></c></row>')
     assert b'<row r="6"' in rows and rows.count(b"<row ") == 2
+
+
+def test_what_xml_forbids_is_written_as_excel_escapes_as_xlsxwriter_does():
+    text = "a\ufffeb\uffffc\ud800d\x00e\rf_x0041_&"
+    assert sheet_xml.xml_text(text) == "a_xFFFE_b_xFFFF_c_xD800_d_x0000_e_x000D_f_x005F_x0041_&amp;"
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet().write_string(0, 0, text.replace("\ud800", ""))
+    book.close()
+    with zipfile.ZipFile(buffer) as package:
+        written = package.read("xl/sharedStrings.xml").decode()
+    assert sheet_xml.xml_text(text.replace("\ud800", "")) in written
+    notes = xlsx_comments.comments_xml({(0, 0): text}, "ระบบ\uffff")
+    ElementTree.fromstring(notes)   # well-formed
+    assert b"_xFFFF_" in notes and b"_xD800_" in notes

@@ -35,7 +35,7 @@ WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols"
                    "tableParts", "extLst"]
 
 
-def district_book(with_comment: bool = False) -> openpyxl.Workbook:
+def district_book(with_formula: bool = False, with_comments: bool = False) -> openpyxl.Workbook:
     """A district workbook with its own look: a styled merged title, widths, print titles, a selected data tab."""
     rows = [["แบบรายงานอาสาสมัคร อำเภอวังชิ้น"], headers("volunteers"), volunteer("หนึ่ง", "0870000001"),
             volunteer("สอง", "12345"), volunteer(None, "0870000003"), volunteer("สี่", "0870000004")]
@@ -49,8 +49,12 @@ def district_book(with_comment: bool = False) -> openpyxl.Workbook:
     book["ปก"].sheet_view.tabSelected = False
     sheet.sheet_view.tabSelected = True
     book.active = 1
-    if with_comment:   # a note of their own: this package is rebuilt, not marked in place
+    if with_formula:   # a live formula: this package is rebuilt, not marked in place
+        book["ปก"]["B1"] = "=1+1"
+    if with_comments:   # notes of their own, one on a cell we mark: kept, ours merged in
         book["ปก"]["A1"].comment = Comment("หมายเหตุของอำเภอ", "อำเภอ")
+        sheet["D4"].comment = Comment("โทรถามแล้ว", "ผู้กรอก")
+        sheet["A2"].comment = Comment("หัวตาราง & <ข้อมูล>", "ผู้กรอก")
     return book
 
 
@@ -63,11 +67,12 @@ def save(book: openpyxl.Workbook, path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def week(tmp_path_factory):
-    """The district file run through the real pipeline as sent, and again with a comment of its own."""
+    """The district file run through the real pipeline as sent, with a formula, and with notes of its own."""
     root = tmp_path_factory.mktemp("marks")
     runs, copies = {}, {}
-    for kind in ("in_place", "rebuilt"):
-        save(district_book(with_comment=kind == "rebuilt"), root / kind / "5407" / "อาสา.xlsx")
+    for kind in ("in_place", "rebuilt", "noted"):
+        save(district_book(with_formula=kind == "rebuilt", with_comments=kind == "noted"),
+             root / kind / "5407" / "อาสา.xlsx")
         runs[kind] = run_weekly(PROJECT / "config.yaml", root / kind, root / f"{kind}-out", WEEK,
                                 progress=lambda message: None)
         copies[kind] = next((runs[kind].week_dir / "feedback").rglob("*.feedback.xlsx"))
@@ -88,13 +93,28 @@ def test_marks_are_made_in_their_own_workbook(week):
     assert marked_cells(book) == expected_marks(runs["in_place"], root / "in_place", "5407/อาสา.xlsx", book)
 
 
-def test_a_package_with_its_own_comments_is_rebuilt_with_the_same_marks(week):
+def test_a_package_with_a_formula_is_rebuilt_with_the_same_marks(week):
     root, runs, copies = week
     in_place, rebuilt = (openpyxl.load_workbook(copies[kind]) for kind in ("in_place", "rebuilt"))
     assert rebuilt["อาสาสมัคร"]["A1"].font.sz != 18   # rebuilt from the cells: their look is not kept
     assert marked_cells(rebuilt) == marked_cells(in_place) == \
         expected_marks(runs["rebuilt"], root / "rebuilt", "5407/อาสา.xlsx", rebuilt)
     assert comments_of(rebuilt["อาสาสมัคร"]) == comments_of(in_place["อาสาสมัคร"]) != {}
+
+
+def test_notes_of_their_own_are_kept_and_ours_merged_in_place(week):
+    root, runs, copies = week
+    noted, plain = (openpyxl.load_workbook(copies[kind]) for kind in ("noted", "in_place"))
+    sheet = noted["อาสาสมัคร"]
+    assert (sheet["A1"].font.sz, sheet.column_dimensions["B"].width) == (18, 31)   # marked in place
+    assert marked_cells(noted) == marked_cells(plain)
+    assert (noted["ปก"]["A1"].comment.text, noted["ปก"]["A1"].comment.author) == ("หมายเหตุของอำเภอ", "อำเภอ")
+    assert sheet["A2"].comment.text == "หัวตาราง & <ข้อมูล>"
+    ours, theirs = plain["อาสาสมัคร"]["D4"].comment.text, "โทรถามแล้ว"
+    assert sheet["D4"].comment.text == f"{ours}\n—\n{theirs}"   # one note: what to fix, then theirs
+    rest = {key: text for key, text in comments_of(sheet).items() if key[1] not in ("A2", "D4")}
+    assert rest == {key: text for key, text in comments_of(plain["อาสาสมัคร"]).items() if key[1] != "D4"}
+    assert package_problems(copies["noted"]) == []
 
 
 def comments_of(sheet) -> dict[tuple[str, str], str]:
@@ -219,11 +239,6 @@ def summary_book() -> bytes:
     return buffer.getvalue()
 
 
-def a_comment(row: int, column: int) -> tuple[bytes, bytes]:
-    """One note's comments part and VML drawing, as feedback writes them."""
-    return xlsx_comments.comments_xml({(row, column): "เหตุผล"}, "ระบบ"), xlsx_comments.vml_xml({(row, column): 64}, 1)
-
-
 @pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")   # openpyxl reading the data bar
 def test_comments_go_among_the_worksheets_own_children_not_inside_a_data_bar():
     buffer = io.BytesIO()
@@ -234,7 +249,7 @@ def test_comments_go_among_the_worksheets_own_children_not_inside_a_data_bar():
     sheet.conditional_format("B1:B6", {"type": "data_bar", "data_bar_2010": True})   # a <cfRule> with its own <extLst>
     book.close()
     marked = xlsx_marks.marked_package(buffer.getvalue(), summary_book(), "สรุป",
-                                       {"ข้อมูล": xlsx_marks.SheetMarks({(3, 2): "error"}, a_comment(2, 1))})
+                                       {"ข้อมูล": xlsx_marks.SheetMarks({(3, 2): "error"}, {(2, 1): "เหตุผล"})}, author="ระบบ")
     parts = xlsx_package.read_package(marked)
     root = ElementTree.fromstring(parts["xl/worksheets/sheet1.xml"])
     assert [child.tag for child in root].count(f"{MAIN}legacyDrawing") == 1
