@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
+from pipeline import feedback
 from pipeline.feedback import MAX_NAME_BYTES, SUFFIX, Line, Mark, feedback_names, feedback_wording, format_hint, \
     kind_of, merged_marks, plan_jobs, plan_marks, safe_name, summary_lines, write_feedback
 from pipeline.feedback_book import FILLS, clean, write_book
@@ -279,6 +280,47 @@ def test_safe_names():
     long_name = safe_name("ข้อมูลอาสาสมัคร" * 20)
     assert len((long_name + SUFFIX).encode()) <= MAX_NAME_BYTES and long_name
     assert safe_name(" .. ") == "file"
+
+
+@pytest.mark.parametrize("stem", ["รายงานอาสาสมัครประจำสัปดาห์ อำเภอหนองม่วงไข่", "ไข่" * 26, "ผู้ที่ยังไม่ได้รับวัคซีน ตำบลน้ำชำ"])
+def test_a_thai_name_that_fits_is_kept_whole(stem):
+    assert safe_name(stem) == stem and len((stem + SUFFIX).encode()) <= 255
+    assert feedback_names({f"5408/{stem}.xlsx": "5408"})[f"5408/{stem}.xlsx"] == f"{stem}{SUFFIX}"
+
+
+@pytest.mark.parametrize("unit", ["ไข่", "น้ำ", "ที่", "กำ", "ผู้"])
+def test_a_name_too_long_is_cut_between_letters_never_off_a_mark(unit):
+    stem = "รายงาน" + unit * 90   # far over 255 bytes
+    name = safe_name(stem)
+    assert len((name + SUFFIX).encode()) <= MAX_NAME_BYTES == 255
+    assert len((name + unit + SUFFIX).encode()) > 255 - len(unit.encode())   # cut only as much as needed
+    assert stem.startswith(name) and name.endswith(unit)   # whole letters with their marks
+    assert len(name.encode()) > 200
+
+
+def test_files_deleted_or_saved_over_after_the_check_get_the_summary(week, tmp_path, config, schema, monkeypatch):
+    root, run, _, paths, _ = week
+    inbox = tmp_path / "inbox"
+    shutil.copytree(root / "inbox", inbox)   # copy2 keeps modification times: same versions
+    planned = feedback.plan_jobs
+    deleted, saved_over = "5401 เมืองแพร่/รายงาน.xlsx", "5407/อาสา.csv"
+
+    def then_changed(*arguments):   # the district deletes one file and saves over another once the run has looked
+        jobs = planned(*arguments)
+        (inbox / deleted).unlink()
+        (inbox / saved_over).write_text("ชื่อ\nอื่น\n", encoding="utf-8")
+        return jobs
+
+    monkeypatch.setattr(feedback, "plan_jobs", then_changed)
+    again = write_feedback(run.result, inbox, tmp_path / "week", config, schema)
+    assert sorted(p.relative_to(tmp_path / "week") for p in again) == sorted(p.relative_to(run.week_dir) for p in paths)
+    notes = feedback_wording()["no_copy"]
+    by_source = {file_named(openpyxl.load_workbook(path).worksheets[0]): path for path in again}
+    for source, note in [(deleted, notes["missing"]), (saved_over, notes["changed"])]:
+        book = openpyxl.load_workbook(by_source[source])
+        assert book.sheetnames == ["สรุป"] and book["สรุป"]["B6"].value == note
+    others = [path for source, path in by_source.items() if source not in (deleted, saved_over)]
+    assert any(len(openpyxl.load_workbook(path).sheetnames) > 1 for path in others)   # the rest still copied
 
 
 def test_feedback_names_never_collide():
