@@ -92,12 +92,13 @@ def merged_comments_xml(existing: bytes, notes: dict[tuple[int, int], str], auth
         b"<authors>" + (authors.group(1) or b"") + f"<author>{xml_text(author)}</author>".encode() + b"</authors>"
     comments: dict[tuple[int, int], bytes] = {}
     inside = listed.group(1) or b""
-    for match in COMMENT.finditer(inside):
+    found = list(COMMENT.finditer(inside))
+    for match in found:
         reference = re.search(rb'\bref="([A-Z]+[0-9]+)"', match.group(1))
         if reference is None:
             raise Unpatchable("a comment without its cell")
         comments[xl_cell_to_rowcol(reference.group(1).decode())] = match.group(0)
-    if len(comments) != len(texts) or COMMENT.sub(b"", inside).strip():
+    if len(found) != len(comments) or len(comments) != len(texts) or COMMENT.sub(b"", inside).strip():
         raise Unpatchable("the comment list holds more than one comment a cell")
     for place, note in notes.items():
         theirs = comments.get(place)
