@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 WEEK   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: help weekly test templates sample bench bench-dedup clean-outputs install national approve
+.PHONY: help weekly test templates sample bench bench-dedup bench-warnings clean-outputs install national approve
 NATIONAL_INPUTS ?= national-inputs
 
 help: ## list the targets
@@ -52,6 +52,9 @@ bench: $(STAMP) ## pipeline vs I/O floor vs a hand-written pandas script (BENCH_
 
 bench-dedup: $(STAMP) ## measure fuzzy deduplication of people (precision/recall, time, memory); SIZES=10000,100000
 	$(PY) -m benchmarks.bench_dedup $(if $(SIZES),--sizes $(SIZES),)
+
+bench-warnings: $(STAMP) ## one huge workbook with a warning on every row vs none (ROWS=1180000): time and peak memory
+	$(PY) -m benchmarks.bench_warnings $(if $(ROWS),--rows $(ROWS),)
 
 sample: $(STAMP) ## regenerate the bundled synthetic sample inbox in inputs/
 	$(PY) -m pipeline.synthetic sample "$(INPUTS)"

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 
 from pipeline import messages
+from pipeline.terminal import visible
 from pipeline.config import ConfigError
 from pipeline.store import StoreError
 
@@ -65,7 +66,7 @@ def _weekly(arguments: argparse.Namespace) -> int:
     done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
     print_summary(done.result, done.week_dir)
     for line in done.notices:
-        print(line)
+        print(visible(line))
     return 0
 
 
@@ -85,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"weekly": _weekly, "national": _national, "templates": _templates, "approve": _approve}
         return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
-        print(f"{messages.text('error_prefix')} {error}", file=sys.stderr)
+        print(f"{messages.text('error_prefix')} {visible(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:   # the file system refused (permissions, a full disk): not our bug, name the path
-        print(f"{messages.text('error_prefix')} {_file_system_line(error)}", file=sys.stderr)
+        print(f"{messages.text('error_prefix')} {visible(_file_system_line(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{messages.text('error_prefix')} {messages.text('interrupted')}", file=sys.stderr)
@@ -103,9 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             where = messages.text("log_unwritten", cause=unwritten.strerror or type(unwritten).__name__)
         from pipeline.terminal import redact
         # The exception text may quote a cell (an ID, a phone): masked here, whole in the owner-only log.
-        print(f"{messages.text('error_prefix')} "
-              f"{messages.text('internal_error', kind=type(error).__name__, text=redact(str(error)), log=where)}",
-              file=sys.stderr)
+        line = messages.text("internal_error", kind=type(error).__name__, text=redact(str(error)), log=where)
+        print(f"{messages.text('error_prefix')} {visible(line)}", file=sys.stderr)
         return 1
 
 

@@ -2,6 +2,7 @@
 import datetime
 import io
 import os
+import re
 from dataclasses import replace
 import signal
 import struct
@@ -376,7 +377,7 @@ def test_xfd1048576_is_refused_before_calamine(tmp_path):
     workbook.save(path)
     assert read_file(path).problem == 'too_many_cells'  # in this process: calamine would SIGABRT it
     stripped = rewrite_member(path, tmp_path / 'no-dimension.xlsx', 'xl/worksheets/sheet1.xml',
-                              lambda xml: xml.replace(b'<dimension ref="A1:XFD1048576" />', b''))
+                              lambda xml: re.sub(rb'<dimension ref="A1:XFD1048576"\s*/>', b'', xml))
     assert b'dimension' not in zipfile.ZipFile(stripped).read('xl/worksheets/sheet1.xml')
     assert read_file(stripped).problem == 'too_many_cells'  # found from the far cell reference
     assert [outcome.problem for outcome in read_files([path, stripped])] == ['too_many_cells'] * 2

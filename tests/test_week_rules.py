@@ -22,8 +22,10 @@ def _run(inbox: Path, out: Path, week: str, now: dt.datetime | None = None) -> d
     return json.loads((out / week / "report.json").read_text(encoding="utf-8"))
 
 
-def _issues(out: Path, week: str) -> pd.DataFrame:
-    return pd.read_excel(out / week / f"issues_{week}.xlsx", sheet_name=None, dtype=str)
+def _issues(out: Path, week: str) -> dict[str, pd.DataFrame]:
+    """The issue list sheet of the week's issues workbook (not the per-district counts)."""
+    return {"list": pd.read_excel(out / week / f"issues_{week}.xlsx", sheet_name="รายการปัญหา", dtype=str,
+                                  engine="openpyxl")}
 
 
 def _volunteer(number: int) -> list:
@@ -160,5 +162,5 @@ def test_a_resent_file_is_not_a_list_of_duplicates_and_another_districts_file_is
     listed = pd.concat(_issues(out, WEEK1).values(), ignore_index=True).astype(str)
     duplicates = listed[listed.apply(lambda row: row.str.contains("ข้อมูลซ้ำ").any(), axis=1)]
     assert len(duplicates) == 1                       # only ร้องกวาง's row; the resend lists nothing
-    text = " ".join(duplicates.astype(str).to_numpy().ravel())
+    text = " ".join(duplicates.fillna("").astype(str).to_numpy().ravel())
     assert "ส่งจังหวัด.xlsx" in text and "อำเภออื่น" in text and "อาสา.xlsx" not in text
