@@ -35,11 +35,13 @@ KEPT_TYPES = {SPREADSHEET_TYPE + "sheet.main+xml", WORKSHEET_TYPE, SPREADSHEET_T
               "application/vnd.openxmlformats-package.relationships+xml",
               COMMENTS_TYPE, VML_TYPE}   # notes: merged with ours, their drawing checked to hold nothing else
 FORMULA = re.compile(rb"<f[\s>/]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")   # in XML 1.0
 
 
 def quoted(value: str) -> str:
-    """An XML attribute value in double quotes, escaped (html.escape also covers what XML needs)."""
-    return '"' + html.escape(value, quote=True) + '"'
+    """An XML attribute value in double quotes, escaped (html.escape also covers what XML needs; what XML 1.0
+    forbids, never in a name we write, is left out rather than break the part)."""
+    return '"' + html.escape(FORBIDDEN.sub("", value), quote=True) + '"'
 
 
 class Unpatchable(Exception):
