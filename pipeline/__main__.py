@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -78,6 +79,14 @@ def _file_system_line(error: OSError) -> str:
     return messages.text("file_system", path=path, cause=error.strerror or type(error).__name__)
 
 
+def _store_line(error: sqlite3.OperationalError, arguments: argparse.Namespace) -> str:
+    """One Thai line for the history store refusing a write."""
+    path = Path(getattr(arguments, "outputs", Path("."))) / "store.sqlite"
+    if "full" in str(error):
+        return messages.text("disk_full", path=path)
+    return messages.text("file_system", path=path, cause=str(error))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; one clear line on stderr and a non-zero exit when it cannot be done."""
     arguments = _parser().parse_args(argv)
@@ -87,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
         print(f"{messages.text('error_prefix')} {visible(str(error))}", file=sys.stderr)
+        return 2
+    except sqlite3.OperationalError as error:   # the store's disk is full or read-only: name it, not "internal"
+        print(f"{messages.text('error_prefix')} {visible(_store_line(error, arguments))}", file=sys.stderr)
         return 2
     except OSError as error:   # the file system refused (permissions, a full disk): not our bug, name the path
         print(f"{messages.text('error_prefix')} {visible(_file_system_line(error))}", file=sys.stderr)

@@ -17,7 +17,7 @@ import signal
 from collections import Counter
 
 ENVIRONMENT = "PIPELINE_KILL_AT"
-NAMES = ("read", "store_version", "commit", "built", "written", "replaced")
+NAMES = ("read", "store_version", "commit", "built", "written", "replaced", "switching")
 _reached: Counter[str] = Counter()
 
 

@@ -285,6 +285,8 @@ def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
     """A workbook for each file submitted this week (its newest version), and whether its copy can be made."""
     accounting = result.accounting.sort_values("submitted_at", kind="stable")
     newest = accounting.drop_duplicates("source_file", keep="last")
+    if "counted" in newest:   # a file withdrawn from the inbox by the cut-off gets no feedback
+        newest = newest[newest["counted"].astype(bool)]
     folders = {row.source_file: safe_name(f"{row.district_folder} {config.districts.get(row.district_folder, '')}")
                for row in newest.itertuples(index=False)}
     # The inbox as it is now: a copy is made only of the very version that was checked (same bytes, same time).

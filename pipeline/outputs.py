@@ -129,7 +129,7 @@ def prepare_dashboard(result: WeekResult, past: dict[dt.date, dict], versions: p
                      checks.history_weeks(reports, week), files, status, tuple(notices))
 
 
-def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: Schema,
+def week_outputs(result: WeekResult, week_dir: Path, config: Config, schema: Schema,
                  dashboard: Dashboard | None = None) -> Iterator[Path | None]:
     """Write the week's outputs one by one, yielding each once it is in place, and None between the halves of a
     long one (the caller may work at every yield).
@@ -137,7 +137,6 @@ def week_outputs(result: WeekResult, outputs_dir: Path, config: Config, schema: 
     Half-written files of a killed run are swept by the caller before the run writes anything: this may
     run while the feedback workbooks are being written beside it.
     """
-    week_dir = outputs_dir / result.report["week"]
     dashboard = dashboard or Dashboard.of_week_only(result)
     report_text = report_json_text(result.report)
     with atomic_path(week_dir / "report.json") as path:

@@ -132,6 +132,7 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
                                            dataset, schema))
     occurrences = pd.concat(occurrence_tables, ignore_index=True)
     accounting = submission.sheet_accounting(this_week, state["sheets"], occurrences)
+    accounting["counted"] = accounting["version_id"].isin(counted_ids)   # False: replaced or withdrawn since
     submissions = submission.district_submissions(accounting, window, config)
     repeats = ~occurrences["is_first"] & ~occurrences["is_update"]
     duplicates = occurrences[repeats & occurrences["version_id"].isin(this_week["version_id"])]

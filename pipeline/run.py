@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import faults
-from pipeline import admin_roster, feedback, history, inbox, locking, ministry, outputs, readers, review_io, store, weeks
+from pipeline import admin_roster, feedback, history, inbox, locking, ministry, outputs, readers, review_io, staging, store, weeks
 from pipeline.issues import finish
 from pipeline.inbox import utc_text
 from pipeline.config import Config, load_config
@@ -136,6 +136,7 @@ def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
     with locking.outputs_lock(outputs_dir, "weekly", config.lock_wait_seconds):
+        staging.recover(outputs_dir)   # a week a killed run was switching in, staging folders it left
         outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
         handoff = outputs_dir / HANDOFF
         shutil.rmtree(handoff, ignore_errors=True)   # parsed cells a killed run left behind
@@ -193,15 +194,19 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     dashboard = outputs.prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
     faults.checkpoint("built")
     week_dir = outputs_dir / week.isoformat()
+    staging.check_space(outputs_dir, week_dir, sum(f.size for f in files))
+    # Everything is written into a staging folder and switched in whole: a failure leaves the old week as it was.
+    staged = staging.staging_dir(outputs_dir, week.isoformat())
 
     def write_reports():
-        yield from outputs.week_outputs(result, outputs_dir, config, schema, dashboard)
-        ministry.write_ministry(result.report, admins, admin_problems, week_dir, config, ministry_settings)
+        yield from outputs.week_outputs(result, staged, config, schema, dashboard)
+        ministry.write_ministry(result.report, admins, admin_problems, staged, config, ministry_settings)
         yield
-        with outputs.atomic_path(week_dir / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
+        with outputs.atomic_path(staged / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
             review_io.write_review_workbook(path, result.review, result.report, config)
 
     # The reports are written here, one file per step, while the feedback copies are made in child
     # processes: between two steps finished copies are replaced by the next ones (both cores busy).
-    feedback.write_feedback(result, inputs, week_dir, config, schema, meanwhile=write_reports(), handoff=handoff)
+    feedback.write_feedback(result, inputs, staged, config, schema, meanwhile=write_reports(), handoff=handoff)
+    staging.switch_in(staged, week_dir)
     return RunResult(week_dir, result, dashboard.notices)

@@ -197,7 +197,10 @@ def version_writer(connection: sqlite3.Connection, schema: Schema) -> Iterator[C
             faults.checkpoint("commit")
             cursor.execute("COMMIT")
         except BaseException:
-            cursor.execute("ROLLBACK")
+            try:
+                cursor.execute("ROLLBACK")
+            except sqlite3.Error:   # SQLite may have rolled back itself (a full disk): keep the real cause
+                pass
             raise
 
 

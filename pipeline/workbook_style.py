@@ -13,7 +13,7 @@ from xlsxwriter.utility import xl_col_to_name
 from pipeline import weeks
 from pipeline.config import Config
 from pipeline.schema import Schema
-from pipeline.sheet_xml import table_rows, with_rows
+from pipeline.sheet_xml import fitted, table_rows, with_rows
 from pipeline.thaidates import thai_datetime
 from pipeline.xlsx_package import read_package, workbook_of, write_package
 
@@ -21,7 +21,6 @@ from pipeline.xlsx_package import read_package, workbook_of, write_package
 # in_memory: xlsxwriter otherwise writes each part to a temporary file in /tmp first, which a killed run leaves.
 SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                 "nan_inf_to_errors": True, "in_memory": True}
-MAX_CELL_TEXT = 32_767
 HEADER_FILL = "#DDEBF7"
 _HEADING_ROWS = 3
 TOTAL_FILL = "#FFF2CC"
@@ -101,12 +100,12 @@ def fmt(book: xlsxwriter.Workbook, config: Config, **properties):
 
 
 def text(value) -> str:
-    """Any value as safe cell text."""
+    """Any value as safe cell text (cut with '…' where, escaped, it would pass Excel's cell limit)."""
     if type(value) is str:   # the usual cell, checked first: this runs for every cell of the issue list
-        return value[:MAX_CELL_TEXT]
+        return fitted(value)   # a short text returns at once
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return ""
-    return str(value)[:MAX_CELL_TEXT]
+    return fitted(str(value))
 
 
 def _page_setup(sheet, config: Config) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import faults, outputs
+from pipeline import faults, outputs, staging
 from pipeline.run import run_weekly
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
@@ -233,7 +233,7 @@ FRESH_POINTS = [f"read:{n}" for n in range(1, NEW_FILES + 1)] + \
                [f"store_version:{n}" for n in range(1, NEW_FILES + 1)] + ["commit"]
 # Outputs written in turn: report.json, the province and issues workbooks, the ministry's, then feedback.
 STORED_POINTS = ["built", *(f"written:{n}" for n in range(1, 6)), *(f"replaced:{n}" for n in range(1, 6)),
-                 "packaging:1", "packaging:12", "packaging:24"]
+                 "packaging:1", "packaging:12", "packaging:24", "switching"]
 # xlsxwriter writes each part to a temporary file first: killed while packaging, they stay behind.
 LEAK_MESSAGE = "files left in the temporary folder"
 
@@ -262,11 +262,15 @@ def kill_scenario(states: dict, start: str, point: str, folder: Path) -> list[st
 
     # What a kill leaves: week one untouched, week two's outputs each whole (old or new), the store all-or-nothing.
     check(snapshot(state / "out" / WEEK1) == states["week_one"], "week one's outputs changed")
-    left = {name: content for name, content in snapshot(state / "out" / WEEK2).items()
+    # Killed between the two renames of the switch, the previous outputs wait whole in .previous-<week>.
+    week_two = state / "out" / WEEK2
+    if not week_two.exists():
+        week_two = state / "out" / f"{staging.PREVIOUS_MARK}{WEEK2}"
+    left = {name: content for name, content in snapshot(week_two).items()
             if not Path(name).name.startswith(outputs.TEMPORARY_MARK)}
     for name in left:
         try:
-            value = cell_values(state / "out" / WEEK2 / name) if name.endswith(".xlsx") else left[name]
+            value = cell_values(week_two / name) if name.endswith(".xlsx") else left[name]
             if name.endswith(".json"):
                 json.loads(value)
         except Exception as error:  # noqa: BLE001 - any failure to open is the finding
@@ -343,10 +347,18 @@ def test_outputs_are_replaced_from_a_temporary_in_the_same_folder(states, tmp_pa
     monkeypatch.setattr(os, "replace", recording_replace)
     run(tmp_path / "state", WEEK2)
     moved = {target: source for source, target in replaced}
-    written = [path for path in (tmp_path / "state" / "out" / WEEK2).rglob("*") if path.is_file()]
-    assert written and set(written) <= set(moved)
+    week_dir = tmp_path / "state" / "out" / WEEK2
+    # The week folder is switched in whole from its staging folder, each file of which came from a temporary
+    # beside it.
+    staged = moved[week_dir]
+    assert staged.parent == week_dir.parent and staged.name.startswith(staging.STAGING_MARK)
+    written = [path for path in week_dir.rglob("*") if path.is_file()]
+    assert written
     for path in written:
-        assert moved[path].parent == path.parent and moved[path].name.startswith(outputs.TEMPORARY_MARK), path
+        in_staging = staged / path.relative_to(week_dir)
+        assert in_staging in moved, path
+        assert moved[in_staging].parent == in_staging.parent, path
+        assert moved[in_staging].name.startswith(outputs.TEMPORARY_MARK), path
 
 
 def test_atomic_path_leaves_the_old_file_when_writing_fails(tmp_path):
