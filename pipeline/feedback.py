@@ -35,7 +35,7 @@ UNSAFE_NAME = re.compile('[\x00-\x1f\x7f\ud800-\udfff/\\\\:*?"<>|]')
 HINTED = {"required_missing", "recommended_missing", "date_unreadable", "date_invalid", "phone_invalid",
           "phone_not_mobile", "id_check_digit", "id_length", "id_invalid_prefix", "id_scientific_notation",
           "id_invalid", "number_invalid", "number_not_whole", "district_unknown", "subdistrict_unknown"}
-COUNTS = ["rows_read", "accepted", "rejected", "duplicates", "skipped"]
+COUNTS = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
 RANK = feedback_book.SEVERITY_RANK
 
 
@@ -263,9 +263,13 @@ def _duplicate_lines(duplicates: pd.DataFrame, titles: dict, first_columns: dict
     for row in duplicates.sort_values(["sheet_order", "excel_row"]).itertuples(index=False):
         place = (int(row.excel_row), first_columns.get(row.sheet, 1))
         link = location(titles[row.sheet], *place) if row.sheet in titles else None
-        where = labels["repeats_place"].format(sheet=row.first_sheet, row=int(row.first_excel_row))
-        lines.append(Line((row.sheet, f"{xl_col_to_name(place[1] - 1)}{place[0]}", row.first_source_file, "", "", "",
-                           where), "body", link))
+        if row.first_district_folder != row.district_folder:   # never another district's file, sheet or row
+            source, where = labels["other_district"], ""
+        else:
+            source, where = row.first_source_file, labels["repeats_place"].format(sheet=row.first_sheet,
+                                                                                   row=int(row.first_excel_row))
+        lines.append(Line((row.sheet, f"{xl_col_to_name(place[1] - 1)}{place[0]}", source, "", "", "", where),
+                          "body", link))
     return lines
 
 
@@ -303,13 +307,41 @@ def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
     return jobs
 
 
-def parts_of(result: WeekResult, job: Job) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def parts_of(result: WeekResult, job: Job, schema: Schema) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The file version's accounting rows, its problems and its repeated rows."""
     version = result.accounting[result.accounting["version_id"] == job.version_id]
     mine = result.issues["source_file"] == job.source_file
     if "version_id" in result.issues:   # an earlier version of the file this week had its own problems
         mine &= result.issues["version_id"].isna() | result.issues["version_id"].eq(job.version_id)
-    return version, result.issues[mine], result.duplicates[result.duplicates["version_id"] == job.version_id]
+    duplicates = listed_duplicates(result, job.version_id)
+    return version, masked_issues(result.issues[mine], duplicates, schema), duplicates
+
+
+def masked_issues(issues: pd.DataFrame, duplicates: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The file's problems as its district may read them: a repeat of another district's record says only
+    that (the province's issue list names that district's file and row)."""
+    elsewhere = duplicates[duplicates["first_district_folder"] != duplicates["district_folder"]]
+    if elsewhere.empty:
+        return issues
+    places = set(zip(elsewhere["sheet"], pd.to_numeric(elsewhere["excel_row"]).astype(int)))
+    rows = pd.to_numeric(issues["excel_row"], errors="coerce")
+    hidden = issues["code"].eq("duplicate_row") & pd.Series(
+        [(sheet, int(row)) in places if row == row else False for sheet, row in zip(issues["sheet"], rows)],
+        index=issues.index)
+    message = schema.problem("duplicate_row")["message"].format(
+        reference=schema.wording["labels"]["reported_by_other_district"])
+    return issues.assign(message=issues["message"].where(~hidden, message))
+
+
+def listed_duplicates(result: WeekResult, version_id: str) -> pd.DataFrame:
+    """The version's repeats worth a line: of a record sent this week, not its own file's earlier version.
+
+    A full resend repeats last week's rows (normal, counted, not listed); a record another district sent
+    first is listed without that district's file, sheet or row.
+    """
+    mine = result.duplicates[result.duplicates["version_id"] == version_id]
+    resent = (mine["first_source_file"] == mine["source_file"]) & (mine["first_version_id"] != mine["version_id"])
+    return mine[result.window.contains(mine["first_submitted_at"]) & ~resent]
 
 
 def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config,
@@ -423,7 +455,7 @@ def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], res
              schema: Schema) -> tuple[list[Line], list[Mark]]:
     """The summary sheet's lines and the cells to mark, for a copy whose sheets are named `titles`."""
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
-    version, issues, duplicates = parts_of(result, job)
+    version, issues, duplicates = parts_of(result, job, schema)
     marks = merged_marks(plan_marks(issues, first_columns, schema, list(config.districts.values())), outcome.sheets)
     return summary_lines(version, issues, duplicates, titles, first_columns, config, schema, "",
                          district_status(result, version)), marks
@@ -449,7 +481,7 @@ def _write_marked_original(path: Path, original: bytes, job: Job, outcome: reade
 
 def _write_summary_only(path: Path, job: Job, refusal: str, result: WeekResult, config: Config,
                         schema: Schema) -> None:
-    version, issues, duplicates = parts_of(result, job)
+    version, issues, duplicates = parts_of(result, job, schema)
     note = feedback_wording()["no_copy"].get(refusal, "")
     lines = summary_lines(version, issues, duplicates, {}, {}, config, schema, note, district_status(result, version))
     feedback_book.write_book(path, feedback_wording()["labels"]["summary_sheet"], lines, [], {}, [],

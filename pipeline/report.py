@@ -38,7 +38,8 @@ def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: 
     """A warning for each row that repeats a record sent in the same week (earlier weeks' repeats are normal).
 
     A file sent again under the same name repeats its own earlier version: that is a resend, not a problem.
-    A record another district sent first is named as such, without that district's file, sheet or row.
+    The province's list names the row repeated, wherever it is; a district's feedback never shows another
+    district's file, sheet or row (feedback.masked_issues).
     """
     resent = (duplicates["first_source_file"] == duplicates["source_file"]) \
         & (duplicates["first_version_id"] != duplicates["version_id"])
@@ -46,15 +47,12 @@ def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: 
     if same_week.empty:
         return empty_issues()
     labels = schema.wording["labels"]
-    other = (same_week["first_district_folder"] != same_week["district_folder"]).to_numpy()
     frame = pd.DataFrame({
         "source_file": same_week["source_file"], "district_folder": same_week["district_folder"],
         "sheet": same_week["sheet"], "dataset": same_week["dataset"], "excel_row": same_week["excel_row"],
         "code": "duplicate_row", "column_letter": "", "column": "", "value": "",
-        "reference": [labels["reported_by_other_district"] if elsewhere else
-                      labels["row_reference"].format(file=f, sheet=s, row=int(r))
-                      for f, s, r, elsewhere in zip(same_week["first_source_file"], same_week["first_sheet"],
-                                                   same_week["first_excel_row"], other)],
+        "reference": [labels["row_reference"].format(file=f, sheet=s, row=int(r)) for f, s, r in zip(
+            same_week["first_source_file"], same_week["first_sheet"], same_week["first_excel_row"])],
     })
     return describe(frame, schema)
 

@@ -162,5 +162,14 @@ def test_a_resent_file_is_not_a_list_of_duplicates_and_another_districts_file_is
     listed = pd.concat(_issues(out, WEEK1).values(), ignore_index=True).astype(str)
     duplicates = listed[listed.apply(lambda row: row.str.contains("ข้อมูลซ้ำ").any(), axis=1)]
     assert len(duplicates) == 1                       # only ร้องกวาง's row; the resend lists nothing
-    text = " ".join(duplicates.fillna("").astype(str).to_numpy().ravel())
-    assert "ส่งจังหวัด.xlsx" in text and "อำเภออื่น" in text and "อาสา.xlsx" not in text
+    # The province's list names the row repeated, in เมืองแพร่'s file.
+    assert "อาสา.xlsx" in " ".join(duplicates.fillna("").astype(str).to_numpy().ravel())
+    # ร้องกวาง's feedback says only that another district sent it: never its file, sheet or row.
+    import openpyxl
+    feedback = next((out / WEEK1 / "feedback").rglob("ส่งจังหวัด.feedback.xlsx"))
+    book = openpyxl.load_workbook(feedback)
+    shown = " ".join(str(cell.value) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+                     if cell.value is not None)
+    shown += " ".join(cell.comment.text for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+                      if cell.comment)
+    assert "อำเภออื่น" in shown and "อาสา.xlsx" not in shown and "เมืองแพร่/" not in shown
