@@ -291,8 +291,8 @@ def _sheet(book, look: Look, name: str, heading: list[str], tables: list[tuple],
 
 def _write_workbook(path: Path, reports: list[dict], week: str, look: Look = Look()) -> None:
     schema, names = load_schema(), gazetteer.province_names()
-    book = style.new_workbook(path, look)
     cutoff = dt.datetime.fromisoformat(reports[0].get("cutoff") or f"{week}T16:00:00+07:00")
+    book = style.new_workbook(path, look, created=cutoff)   # the week's moment, not the run's: reruns are identical
     heading = [TITLE, f"สัปดาห์ที่สิ้นสุดวันศุกร์ที่ {thai_datetime(cutoff, look.date_digits)}"]
     table, total = national_table(reports), summary_row(national_totals(reports))
     headers = {**{key: header for key, (header, _) in FIGURES.items()}, **RATES}
