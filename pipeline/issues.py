@@ -64,7 +64,8 @@ def finish(problems: pd.DataFrame) -> pd.DataFrame:
     frame = problems.reindex(columns=ISSUE_COLUMNS + (["version_id"] if "version_id" in problems else []))
     frame["excel_row"] = pd.to_numeric(frame["excel_row"], errors="coerce").astype("Int64")
     # A row standing for many sorts where its first row would.
-    first_of_ranges = pd.to_numeric(frame["rows"].fillna("").astype(str).str.extract(r"^(\d+)")[0], errors="coerce")
+    ranges = frame["rows"].astype(object).fillna("").astype(str)
+    first_of_ranges = pd.to_numeric(ranges.str.extract(r"^(\d+)")[0], errors="coerce")
     order = frame["excel_row"].astype("Float64").fillna(first_of_ranges)
     return frame.assign(_order=order).sort_values(["source_file", "sheet", "_order", "column_letter"],
                                                   na_position="first", kind="stable") \
@@ -95,7 +96,7 @@ def row_count(issues: pd.DataFrame) -> pd.Series:
     """How many sheet rows each issue row stands for (1, or the size of its ranges)."""
     counts = np.ones(len(issues), dtype=np.int64)
     if "rows" in issues:
-        ranges = issues["rows"].fillna("").astype(str).to_numpy()
+        ranges = issues["rows"].astype(object).fillna("").astype(str).to_numpy()
         for position in np.flatnonzero(ranges != ""):   # one per grouped problem: a handful
             counts[position] = sum(int(last or first) - int(first) + 1
                                    for first, _, last in (part.partition("-") for part in ranges[position].split(",")))
@@ -132,9 +133,10 @@ def capped(problems: pd.DataFrame, schema: Schema, limit: int = ROWS_KEPT_PER_PR
 def expanded(issues: pd.DataFrame) -> pd.DataFrame:
     """One row per sheet row: a row standing for many (`rows`) becomes one per Excel row, with the message of
     the first row kept of the same problem in that column (what its cells would have said one by one)."""
-    if "rows" not in issues or not (issues["rows"].fillna("") != "").any():
+    ranges = issues["rows"].astype(object).fillna("") if "rows" in issues else None
+    if ranges is None or not (ranges != "").any():
         return issues
-    grouped = issues["rows"].fillna("") != ""
+    grouped = ranges != ""
     single = issues[~grouped]
     keys = ["source_file", "sheet", "column_letter", "code"]
     first = single.drop_duplicates(keys).set_index(keys)["message"]
