@@ -76,6 +76,10 @@ def _sheet_issues(file: InboxFile, sheet: str, table: layout.SheetTable, dataset
         if form_field.required == "yes":
             found.append({**base, "code": "header_missing", "field": key, "column": form_field.header,
                           "detail": _nearest_unknown(form_field.header, table.unknown_headers)})
+        elif form_field.required == "warn" or key in dataset.reported:
+            # Said once for the sheet, not as a blank cell on every row: the figures it feeds are incomplete.
+            found.append({**base, "code": "column_missing", "field": key, "column": form_field.header,
+                          "detail": _nearest_unknown(form_field.header, table.unknown_headers)})
     return found
 
 

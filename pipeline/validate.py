@@ -15,11 +15,15 @@ from pipeline.schema import Dataset
 RECORD_META = ["excel_row", "identity", "district_code", "subdistrict_code", "valid"]
 
 
-def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Blank required (error) and recommended (warning) cells, field by field, as one problems frame."""
+def _required(values: dict[str, pd.Series], raw: pd.DataFrame, dataset: Dataset,
+              absent: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Blank required (error) and recommended (warning) cells, field by field, as one problems frame.
+
+    A recommended field whose column the sheet lacks is said once for the sheet (ingest), not on every row.
+    """
     rows, keys, codes = [], [], []
     for form_field in dataset.fields:
-        if form_field.required == "no":
+        if form_field.required == "no" or (form_field.required == "warn" and form_field.key in absent):
             continue
         # Only cells without a value can be blank: test those alone (most cells have a value).
         missing = np.flatnonzero(values[form_field.key].isna().to_numpy())
@@ -158,7 +162,7 @@ def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFra
         records["subdistrict_code"] = codes
         records["subdistrict"] = field_types.clean_text(raw["subdistrict"]).replace("", None)
         problems.append(found)
-    problems.append(_required(values, raw, dataset))
+    problems.append(_required(values, raw, dataset, table.missing_fields))
     for rule in dataset.rules:
         problems.append(RULES[rule](records, context))
     if context.folder_district is not None:

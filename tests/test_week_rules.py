@@ -173,3 +173,16 @@ def test_a_resent_file_is_not_a_list_of_duplicates_and_another_districts_file_is
     shown += " ".join(cell.comment.text for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
                       if cell.comment)
     assert "อำเภออื่น" in shown and "อาสา.xlsx" not in shown and "เมืองแพร่/" not in shown
+
+
+def test_a_missing_recommended_column_is_said_once_not_on_every_row(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    wish = headers("unvaccinated").index("ประสงค์รับวัคซีน")
+    rows = [[cell for position, cell in enumerate(row) if position != wish]
+            for row in _sheet("unvaccinated", [_person(n) for n in range(1, 6)])]
+    write_xlsx(inbox / DISTRICT / "คน.xlsx", {"ผู้ยังไม่ได้รับวัคซีน": rows}, bangkok(2021, 12, 24, 9))
+    done = run_weekly(PROJECT / "config.yaml", inbox, out, WEEK1, progress=lambda message: None)
+    issues = done.result.issues
+    missing = issues[issues["field"] == "wants_vaccine"]
+    assert missing["code"].tolist() == ["column_missing"] and missing["severity"].tolist() == ["warning"]
+    assert done.result.report["districts"]["5401"]["unvaccinated"]["wants_vaccine_unknown"] == 5
