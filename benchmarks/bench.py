@@ -139,7 +139,7 @@ def pipeline_command(config: Path, inputs: Path, outputs: Path, feedback: str) -
 
 def pipeline_without_feedback(arguments: list[str]) -> int:
     """The pipeline with feedback.write_feedback replaced by a no-op (benchmark only: what the rest costs)."""
-    from pipeline import feedback
+    from pipeline.outputs.feedback import plan as feedback
     from pipeline.__main__ import main as pipeline_main
     def no_feedback(*_, meanwhile=None, **__) -> list:
         if meanwhile is not None:   # the week's reports are written from inside write_feedback, step by step

@@ -1,4 +1,4 @@
-"""Measure pipeline.linkage on labelled generated records: quality, time, memory.
+"""Measure pipeline.linkage.engine on labelled generated records: quality, time, memory.
 
     python -m benchmarks.bench_dedup [--sizes 10000,100000,1000000] [--seed 7] [--curve-size 100000]
 
@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.dedup_data import generate
-from pipeline import linkage, thainames
+from pipeline.linkage import engine as linkage
+from pipeline.thai import names as thainames
 
 CURVE = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 

@@ -7,7 +7,7 @@ is written once with xlsxwriter into bench-data/warnings/. It is sent twice: fro
 district its rows name (no warnings), and from another district's folder (a `district_not_folder`
 warning on every row). Each run is `python -m pipeline weekly` in a child, measured from outside
 (benchmarks.bench.measure): wall and CPU seconds, the largest single process and the summed peak of the
-process tree. Problems are bounded by design (pipeline.issues.capped), so the two should stay close.
+process tree. Problems are bounded by design (pipeline.core.issues.capped), so the two should stay close.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import xlsxwriter
 
 from benchmarks.bench import REPOSITORY, measure, pipeline_command
-from pipeline.schema import load_schema
+from pipeline.core.schema import load_schema
 
 WORK = REPOSITORY / "bench-data" / "warnings"
 SHEET_ROWS = 1_000_000

@@ -42,7 +42,7 @@ import xlsxwriter
 import yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "pipeline"
-GAZETTEER_DIR = PACKAGE_DIR / "data" / "thai_admin"
+GAZETTEER_DIR = PACKAGE_DIR / "thai" / "data" / "thai_admin"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "bench-data"
 TIMEZONE = ZoneInfo("Asia/Bangkok")
 WEEK = dt.date(2021, 12, 24)
@@ -102,7 +102,7 @@ def sizes() -> dict[str, Size]:
 
 @cache
 def schema() -> dict:
-    return yaml.safe_load((PACKAGE_DIR / "schema.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((PACKAGE_DIR / "core" / "schema.yaml").read_text(encoding="utf-8"))
 
 
 def _read_csv(name: str) -> list[dict]:
@@ -165,7 +165,7 @@ def choice_spellings(list_name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def source_hash() -> str:
     """What the cached inboxes depend on: this file, the forms and the gazetteer."""
     digest = hashlib.sha256()
-    for path in (Path(__file__), PACKAGE_DIR / "schema.yaml", *sorted(GAZETTEER_DIR.glob("*.csv"))):
+    for path in (Path(__file__), PACKAGE_DIR / "core" / "schema.yaml", *sorted(GAZETTEER_DIR.glob("*.csv"))):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

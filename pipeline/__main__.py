@@ -9,10 +9,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from pipeline import messages
-from pipeline.terminal import visible
-from pipeline.config import ConfigError
-from pipeline.store import StoreError
+from pipeline.core import messages
+from pipeline.core.errors import ConfigError
+from pipeline.core.screen import visible
+from pipeline.store.database import StoreError
 
 NATIONAL_LOCK_WAIT_SECONDS = 600   # the national roll-up has no province config: the default wait
 
@@ -48,20 +48,20 @@ def _templates(arguments: argparse.Namespace) -> int:
 
 
 def _national(arguments: argparse.Namespace) -> int:
-    from pipeline.locking import outputs_lock
+    from pipeline.runtime.locking import outputs_lock
     from pipeline.national import main_national
     with outputs_lock(arguments.outputs, "national", NATIONAL_LOCK_WAIT_SECONDS):
         return main_national(arguments)
 
 
 def _approve(arguments: argparse.Namespace) -> int:
-    from pipeline.approval import main_approve
+    from pipeline.week.approval import main_approve
     return main_approve(arguments)
 
 
 def _weekly(arguments: argparse.Namespace) -> int:
     from pipeline.run import run_weekly
-    from pipeline.terminal import print_summary
+    from pipeline.outputs.terminal import print_summary
     if not arguments.inputs.is_dir():
         raise ConfigError(messages.text("inputs_missing", path=arguments.inputs))
     done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             log.write_text(traceback.format_exc(), encoding="utf-8")
         except OSError as unwritten:
             where = messages.text("log_unwritten", cause=unwritten.strerror or type(unwritten).__name__)
-        from pipeline.terminal import redact
+        from pipeline.core.screen import redact
         # The exception text may quote a cell (an ID, a phone): masked here, whole in the owner-only log.
         line = messages.text("internal_error", kind=type(error).__name__, text=redact(str(error)), log=where)
         print(f"{messages.text('error_prefix')} {visible(line)}", file=sys.stderr)

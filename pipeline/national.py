@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import gazetteer, messages
-from pipeline import workbook_style as style
-from pipeline.config import ConfigError
-from pipeline.figures import add_blocks
-from pipeline.history import incomplete_list, is_incomplete
-from pipeline.outputs import atomic_path, figure_columns, figure_value, report_json_text, scoped_path
-from pipeline.report import BLOCKS
-from pipeline.schema import Schema, load_schema
-from pipeline.terminal import visible
-from pipeline.thaidates import thai_datetime
+from pipeline.core import messages
+from pipeline.core.atomic import atomic_path
+from pipeline.core.errors import ConfigError
+from pipeline.core.schema import Schema, load_schema
+from pipeline.core.screen import visible
+from pipeline.outputs import style
+from pipeline.outputs.columns import figure_columns, figure_value, scoped_path
+from pipeline.outputs.province import report_json_text
+from pipeline.thai import gazetteer
+from pipeline.thai.dates import thai_datetime
+from pipeline.week.figures import add_blocks
+from pipeline.week.history import incomplete_list, is_incomplete
+from pipeline.week.report import BLOCKS
 
 TITLE = "รายงานผลการดำเนินงานแพลตฟอร์ม Jitasa.care ระดับประเทศ (กระทรวงมหาดไทย)"
 TOTAL_LABEL = "รวมทั้งประเทศ"

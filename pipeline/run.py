@@ -12,28 +12,39 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import faults
-from pipeline import admin_roster, feedback, history, inbox, locking, ministry, outputs, readers, review_io, staging, store, weeks
-from pipeline.issues import finish
-from pipeline.inbox import utc_text
-from pipeline.config import Config, load_config
-from pipeline.ingest import ingest
-from pipeline.report import WeekResult, build_week
-from pipeline.schema import PACKAGE_DIR, load_schema
-from pipeline.terminal import redact, visible
+from pipeline.core import atomic
+from pipeline.core import faults
+from pipeline.core import weeks
+from pipeline.core.config import Config, load_config
+from pipeline.core.digest import files_digest, source_files
+from pipeline.core.issues import finish
+from pipeline.core.schema import load_schema
+from pipeline.core.screen import redact, visible
+from pipeline.core.weeks import utc_text
+from pipeline.ingest import admin_roster
+from pipeline.ingest.ingest import ingest
+from pipeline.outputs import ministry
+from pipeline.outputs import province as outputs
+from pipeline.outputs import review as review_io
+from pipeline.outputs.feedback import plan as feedback
+from pipeline.runtime import locking
+from pipeline.runtime import staging
+from pipeline.sources import inbox
+from pipeline.sources import readers
+from pipeline.store import database as store
+from pipeline.store import week_cache
+from pipeline.week.dashboard import prepare_dashboard
+from pipeline.week.report import WeekResult, build_week
 
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
-# The modules and files a stored reading of a file depends on: a change to any of them re-reads the inbox.
-INGEST_SOURCES = ("readers.py", "merged.py", "headers.py", "layout.py", "normalize.py", "fields.py", "validate.py", "ingest.py",
-                  "gazetteer.py", "issues.py", "schema.py", "schema.yaml", "wording.yaml")
+# The stages a stored reading of a file depends on (their code, forms and wording): a change to any re-reads the inbox.
+READING_PACKAGES = ("thai", "core", "runtime", "sources", "ingest")
 
 
 def fingerprint(config: Config) -> str:
     """What a stored reading depends on besides the file: forms, wording, code and province settings."""
-    digest = hashlib.sha256()
-    for name in INGEST_SOURCES:
-        digest.update((PACKAGE_DIR / name).read_bytes())
+    digest = hashlib.sha256(files_digest(source_files(READING_PACKAGES)).encode())
     digest.update(repr((config.province_code, sorted(config.districts), config.bounds,
                         config.recording_start)).encode())
     return digest.hexdigest()[:16]
@@ -129,15 +140,15 @@ def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path
                 now: dt.datetime | None, progress, sheets_adapter) -> RunResult:
     sheet_settings = None
     if config.google_sheets:   # imported only when used: gspread and google-auth take ~0.7 s to load
-        from pipeline import gsheets
+        from pipeline.sources import gsheets
         sheet_settings = gsheets.parse_settings(config.google_sheets, Path(config_path).parent, config.districts)
-    ministry_settings = ministry.load_ministry(config_path)
+    ministry_settings = config.ministry
     schema = load_schema()
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
     with locking.outputs_lock(outputs_dir, "weekly", config.lock_wait_seconds):
         staging.recover(outputs_dir)   # a week a killed run was switching in, staging folders it left
-        outputs.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
+        atomic.sweep_temporaries(outputs_dir)  # half-written files of a killed run, whatever week it wrote
         handoff = outputs_dir / HANDOFF
         shutil.rmtree(handoff, ignore_errors=True)   # parsed cells a killed run left behind
         handoff.mkdir(parents=True)
@@ -161,7 +172,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
         sheets = []
         if sheet_settings is not None:
-            from pipeline import gsheets
+            from pipeline.sources import gsheets
             sheets, sheet_notes = gsheets.fetch_district_sheets(
                 sheet_settings, outputs_dir / week.isoformat(), now, cutoff=weeks.cutoff_of(week, config),
                 adapter=sheets_adapter)
@@ -181,7 +192,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         review_io.save_answers(connection, review_io.read_answers(outputs_dir))
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
         state["link_decisions"] = review_io.load_answers(connection)
-        past = history.past_reports(connection, state, config, schema, week)
+        past = week_cache.past_reports(connection, state, config, schema, week)
     finally:
         connection.close()
     result = build_week(state, notes, config, schema, week)
@@ -191,7 +202,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     if not admin_problems.empty:
         result = replace(result, issues=finish(pd.concat(
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
-    dashboard = outputs.prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
+    dashboard = prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
     faults.checkpoint("built")
     week_dir = outputs_dir / week.isoformat()
     staging.check_space(outputs_dir, week_dir, sum(f.size for f in files))
@@ -202,7 +213,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         yield from outputs.week_outputs(result, staged, config, schema, dashboard)
         ministry.write_ministry(result.report, admins, admin_problems, staged, config, ministry_settings)
         yield
-        with outputs.atomic_path(staged / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
+        with atomic.atomic_path(staged / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
             review_io.write_review_workbook(path, result.review, result.report, config)
 
     # The reports are written here, one file per step, while the feedback copies are made in child

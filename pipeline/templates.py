@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 
-from pipeline import gazetteer
-from pipeline.config import Config, ConfigError, load_config
-from pipeline.fields import thai_date
-from pipeline.layout import column_letter
-from pipeline.schema import PACKAGE_DIR, Dataset, Field, Schema, load_schema
-from pipeline.workbook_style import HEADER_FILL, fmt, new_workbook, recording_start
+from pipeline.core.config import Config, load_config
+from pipeline.core.errors import ConfigError
+from pipeline.core.schema import Dataset, Field, Schema, load_schema
+from pipeline.core.wording import wording
+from pipeline.ingest.fields import thai_date
+from pipeline.ingest.layout import column_letter
+from pipeline.outputs.style import HEADER_FILL, fmt, new_workbook, recording_start
+from pipeline.thai import gazetteer
 
 INSTRUCTIONS_SHEET = "คำชี้แจง"
 LISTS_SHEET = "lists"
@@ -34,9 +35,9 @@ DATE_FORMAT = f"[>={BE_YEAR_SERIAL}]d/m/yyyy;[$-107041E]d/m/yyyy"
 
 
 @cache
-def load_wording(directory: Path = PACKAGE_DIR) -> dict:
-    """The templates' Thai wording (wording_templates.yaml)."""
-    return yaml.safe_load((directory / "wording_templates.yaml").read_text(encoding="utf-8"))
+def load_wording() -> dict:
+    """The templates' Thai wording (core/wording/templates.yaml)."""
+    return wording("templates")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 from stdnum.th.pin import calc_check_digit
 
-from pipeline.schema import load_schema
+from pipeline.core.schema import load_schema
 
 
 def thai_id(first_twelve: str) -> str:

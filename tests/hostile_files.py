@@ -13,7 +13,7 @@ from typing import Callable
 
 import openpyxl
 
-from pipeline.schema import load_schema
+from pipeline.core.schema import load_schema
 from tests.builders import headers, set_mtime, write_ods, xlsx_book
 from tests.test_readers import biff8_workbook_stream, compound_file
 

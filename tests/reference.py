@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "pipeline" / "schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "pipeline" / "core" / "schema.yaml"
 BANGKOK = dt.timezone(dt.timedelta(hours=7))  # Asia/Bangkok has no daylight saving
 FIRST_REPORT = dt.date(2021, 12, 24)
 CUTOFF = dt.time(16, 0)

@@ -1,7 +1,7 @@
 """A local stand-in for Google's Sheets v4, Drive v3 and OAuth token endpoints, for gspread tests.
 
 `FakeGoogle` is a threading http.server on 127.0.0.1 (ephemeral port) that answers what
-pipeline.gsheets asks: spreadsheets.get, values.get, values:batchGet (valueRenderOption and
+pipeline.sources.gsheets asks: spreadsheets.get, values.get, values:batchGet (valueRenderOption and
 dateTimeRenderOption honoured), Drive files.get, and the service-account token exchange. It
 fails on demand per spreadsheet (a queue of statuses, or one status forever, or a delay),
 logs and counts every request, stops itself after `max_seconds` or `max_requests`.

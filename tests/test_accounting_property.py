@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import feedback, ministry, outputs
+from pipeline.outputs import ministry
+from pipeline.outputs import province as outputs
+from pipeline.outputs.feedback import plan as feedback
 from pipeline.run import run_weekly
 from tests import hostile_files as hostile
 from tests.builders import headers, write_csv, write_xlsx

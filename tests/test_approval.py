@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 
 from pipeline.__main__ import main
-from pipeline.inbox import file_sha256
 from pipeline.run import run_weekly
+from pipeline.sources.inbox import file_sha256
 from tests.conftest import PROJECT, bangkok
 from tests.test_two_weeks import WEEK1, build, facility, volunteer, workbook
 

@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from openpyxl.utils import range_boundaries
 
-from pipeline import charts
-from pipeline.history import week_label
+from pipeline.outputs import charts
 from pipeline.run import run_weekly
+from pipeline.week.history import week_label
 from tests.conftest import PROJECT
 from tests.test_two_weeks import WEEK1, WEEK2, build
 

@@ -8,8 +8,8 @@ import numpy as np
 import openpyxl
 import pytest
 
-from pipeline import checks
 from pipeline.run import run_weekly
+from pipeline.week import checks
 from tests.builders import headers, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_history import volunteer_row

@@ -97,7 +97,7 @@ def test_outputs_are_private_unless_the_office_shares_them_with_its_group(tmp_pa
 def test_a_second_run_on_the_same_outputs_waits_then_says_who_is_running(tmp_path):
     import os
     import time
-    from pipeline.locking import outputs_lock
+    from pipeline.runtime.locking import outputs_lock
     config = (PROJECT / "config.yaml").read_text(encoding="utf-8").replace(
         "lock_wait_seconds: 600", "lock_wait_seconds: 1")
     (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
@@ -120,7 +120,7 @@ def test_a_second_run_on_the_same_outputs_waits_then_says_who_is_running(tmp_pat
 def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path):
     import signal
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import time, pathlib; from pipeline.locking import outputs_lock\n"
+        "import time, pathlib; from pipeline.runtime.locking import outputs_lock\n"
         f"with outputs_lock(pathlib.Path({str(tmp_path / 'out')!r}), 'weekly', 0):\n"
         "    print('held', flush=True); time.sleep(60)")], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -21,8 +21,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import faults, outputs, staging
+from pipeline.core import atomic
+from pipeline.core import faults
 from pipeline.run import run_weekly
+from pipeline.runtime import staging
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
 from tests.test_two_weeks import build, workbook
@@ -30,7 +32,8 @@ from tests.test_two_weeks import build, workbook
 WEEK1, WEEK2 = "2021-12-24", "2021-12-31"
 CONFIG = PROJECT / "config.yaml"
 NEW_FILES = 3
-SOURCES = {name: (PROJECT / "pipeline" / f"{name}.py") for name in ("run", "store", "outputs")}
+SOURCES = {path.stem: path for path in sorted((PROJECT / "pipeline").rglob("*.py"))
+           if "synthetic" not in path.parts}
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -43,7 +46,9 @@ def checkpoint_in_source(name: str) -> bool:
 
 def install_checkpoints() -> None:
     """In a forked child only: checkpoints the pipeline does not call yet, and one inside xlsxwriter's packaging."""
-    from pipeline import readers, run, store
+    from pipeline import run
+    from pipeline.sources import readers
+    from pipeline.store import database as store
     import xlsxwriter.workbook
 
     def after(function, name):
@@ -68,7 +73,7 @@ def install_checkpoints() -> None:
     if not checkpoint_in_source("built"):
         run.build_week = after(run.build_week, "built")
     if not checkpoint_in_source("written") and not checkpoint_in_source("replaced"):
-        real, hooked = outputs.atomic_path, checkpointed_atomic_path(outputs.atomic_path)
+        real, hooked = atomic.atomic_path, checkpointed_atomic_path(atomic.atomic_path)
         for module in [module for name, module in sys.modules.items() if name.startswith("pipeline.")]:
             if getattr(module, "atomic_path", None) is real:   # modules that imported the name
                 module.atomic_path = hooked
@@ -106,7 +111,7 @@ def committing_cursor(cursor):
 
 
 def checkpointed_atomic_path(real_atomic_path):
-    """outputs.atomic_path with 'written' (temporary complete, not yet replaced) and 'replaced' points."""
+    """atomic.atomic_path with 'written' (temporary complete, not yet replaced) and 'replaced' points."""
     @contextlib.contextmanager
     def atomic_path(target):
         with real_atomic_path(target) as path:
@@ -267,7 +272,7 @@ def kill_scenario(states: dict, start: str, point: str, folder: Path) -> list[st
     if not week_two.exists():
         week_two = state / "out" / f"{staging.PREVIOUS_MARK}{WEEK2}"
     left = {name: content for name, content in snapshot(week_two).items()
-            if not Path(name).name.startswith(outputs.TEMPORARY_MARK)}
+            if not Path(name).name.startswith(atomic.TEMPORARY_MARK)}
     for name in left:
         try:
             value = cell_values(week_two / name) if name.endswith(".xlsx") else left[name]
@@ -287,7 +292,7 @@ def kill_scenario(states: dict, start: str, point: str, folder: Path) -> list[st
     tempfile.tempdir = str(scratch)
     run(state, WEEK2)
     check(contents(state / "out" / WEEK2) == states["new"], "the rerun's outputs differ from an uninterrupted run's")
-    check(not list((state / "out").rglob(f"{outputs.TEMPORARY_MARK}*")), "temporaries left in outputs/")
+    check(not list((state / "out").rglob(f"{atomic.TEMPORARY_MARK}*")), "temporaries left in outputs/")
     leaked = [path.name for path in scratch.rglob("*") if path.is_file()]
     check(leaked == [], f"{LEAK_MESSAGE}: {leaked[:5]}")
     return failures
@@ -358,14 +363,14 @@ def test_outputs_are_replaced_from_a_temporary_in_the_same_folder(states, tmp_pa
         in_staging = staged / path.relative_to(week_dir)
         assert in_staging in moved, path
         assert moved[in_staging].parent == in_staging.parent, path
-        assert moved[in_staging].name.startswith(outputs.TEMPORARY_MARK), path
+        assert moved[in_staging].name.startswith(atomic.TEMPORARY_MARK), path
 
 
 def test_atomic_path_leaves_the_old_file_when_writing_fails(tmp_path):
     target = tmp_path / "report.json"
     target.write_text("old", encoding="utf-8")
     with pytest.raises(RuntimeError):
-        with outputs.atomic_path(target) as temporary:
+        with atomic.atomic_path(target) as temporary:
             temporary.write_text("half", encoding="utf-8")
             raise RuntimeError("disk full")
     assert target.read_text(encoding="utf-8") == "old"
@@ -375,8 +380,8 @@ def test_atomic_path_leaves_the_old_file_when_writing_fails(tmp_path):
 def test_stale_temporaries_of_every_week_are_swept_at_start(states, tmp_path):
     shutil.copytree(states["stored"], tmp_path / "state")
     out = tmp_path / "state" / "out"
-    stale = [out / WEEK1 / f"{outputs.TEMPORARY_MARK}abc.xlsx", out / WEEK2 / f"{outputs.TEMPORARY_MARK}def.json",
-             out / f"{outputs.TEMPORARY_MARK}ghi.json"]
+    stale = [out / WEEK1 / f"{atomic.TEMPORARY_MARK}abc.xlsx", out / WEEK2 / f"{atomic.TEMPORARY_MARK}def.json",
+             out / f"{atomic.TEMPORARY_MARK}ghi.json"]
     for path in stale:
         path.write_bytes(b"half-written personal data")
     run(tmp_path / "state", WEEK2)
@@ -384,7 +389,7 @@ def test_stale_temporaries_of_every_week_are_swept_at_start(states, tmp_path):
 
 
 def test_scratch_of_a_killed_reader_is_swept(tmp_path):
-    from pipeline import readers
+    from pipeline.sources import readers
     dead = tmp_path / f"readers-{2**22 + 17}-x"   # above the default pid_max: no such process
     dead.mkdir()
     (dead / "snapshot.xlsx").write_bytes(b"a copy of a district file")

@@ -12,14 +12,15 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline import feedback
-from pipeline.feedback import MAX_NAME_BYTES, SUFFIX, Line, Mark, feedback_names, feedback_wording, format_hint, \
-    kind_of, merged_marks, plan_jobs, plan_marks, safe_name, summary_lines, write_feedback
-from pipeline.feedback_book import FILLS, clean, write_book
-from pipeline.readers import HANDOFF_SUFFIX, RawSheet, read_file, save_handoff
-from pipeline.config import load_config
+from pipeline.outputs.feedback import plan as feedback
+from pipeline.outputs.feedback.plan import (MAX_NAME_BYTES, SUFFIX, Line, Mark, feedback_names, feedback_wording,
+                                            format_hint, kind_of, merged_marks, plan_jobs, plan_marks, safe_name,
+                                            summary_lines, write_feedback)
+from pipeline.core.config import load_config
+from pipeline.core.schema import load_schema
+from pipeline.outputs.feedback.book import FILLS, clean, write_book
 from pipeline.run import run_weekly
-from pipeline.schema import load_schema
+from pipeline.sources.readers import HANDOFF_SUFFIX, RawSheet, read_file, save_handoff
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_readers import compound_file

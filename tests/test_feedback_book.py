@@ -5,9 +5,9 @@ import datetime as dt
 
 import openpyxl
 
-from pipeline.feedback import Mark
-from pipeline.feedback_book import FILLS, unique_titles, write_book
-from pipeline.readers import RawSheet
+from pipeline.outputs.feedback.book import FILLS, unique_titles, write_book
+from pipeline.outputs.feedback.plan import Mark
+from pipeline.sources.readers import RawSheet
 
 ROWS = [
     ["แบบรายงาน", "", ""],

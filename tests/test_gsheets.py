@@ -18,12 +18,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from pipeline import gsheets
-from pipeline.config import ConfigError
-from pipeline.gsheets import SCOPES, SheetSource, fetch_district_sheets, parse_settings, spreadsheet_key
-from pipeline.inbox import InboxFile
-from pipeline.ingest import ingest
-from pipeline.issues import describe
+from pipeline.core.errors import ConfigError
+from pipeline.core.issues import describe
+from pipeline.ingest.ingest import ingest
+from pipeline.sources import gsheets
+from pipeline.sources.gsheets import SCOPES, SheetSource, fetch_district_sheets, parse_settings, spreadsheet_key
+from pipeline.sources.inbox import InboxFile
 from tests.builders import headers, thai_id
 from tests.conftest import bangkok
 from tests.sheets_server import FakeGoogle, FakeSpreadsheet, RedirectAdapter
@@ -355,7 +355,7 @@ def test_problems_fit_the_issues_table(google, service_account, tmp_path, schema
     google.spreadsheets[KEY_B].always = 403
     _, problems = fetch(google, service_account[0], tmp_path)
     merged = dataclasses.replace(schema, wording={
-        **schema.wording, "problems": {**schema.wording["problems"], **gsheets.wording()["problems"]}})
+        **schema.wording, "problems": {**schema.wording["problems"], **gsheets.sheets_wording()["problems"]}})
     described = describe(pd.DataFrame(problems).drop(columns=["submitted_at", "message", "severity"]), merged)
     assert list(described["message"]) == [p["message"] for p in problems]
 
@@ -380,7 +380,7 @@ def test_settings_are_checked(tmp_path):
 def _wired() -> bool:
     import inspect
     from pipeline.run import run_weekly
-    from pipeline.schema import load_schema
+    from pipeline.core.schema import load_schema
     return "sheets_adapter" in inspect.signature(run_weekly).parameters \
         and "gsheet_not_shared" in load_schema().wording["problems"]
 
@@ -407,6 +407,6 @@ def test_weekly_run_counts_sheets_and_reruns_offline(google, service_account, tm
 
 
 def test_every_problem_code_is_worded():
-    wording = gsheets.wording()
+    wording = gsheets.sheets_wording()
     assert set(wording["problems"]) == set(wording["kinds"])
     assert {entry["severity"] for entry in wording["problems"].values()} <= {"error", "warning"}

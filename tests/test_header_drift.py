@@ -11,8 +11,8 @@ import json
 import openpyxl
 import pytest
 
-from pipeline import layout
-from pipeline.fields import Context, fit_share, read_as_choice
+from pipeline.ingest import layout
+from pipeline.ingest.fields import Context, fit_share, read_as_choice
 from pipeline.run import run_weekly
 from tests.builders import thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok

@@ -9,11 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import history, store, weeks
-from pipeline.inbox import utc_text
-from pipeline.config import load_config
+from pipeline.core import weeks
+from pipeline.core.config import load_config
+from pipeline.core.schema import load_schema
+from pipeline.core.weeks import utc_text
 from pipeline.run import run_weekly
-from pipeline.schema import load_schema
+from pipeline.store import database as store
+from pipeline.store import week_cache
+from pipeline.week import history
 from tests.builders import headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
 
@@ -164,7 +167,7 @@ def test_earlier_weeks_recomputed_from_the_store_equal_their_own_reports(four_we
     connection = store.connect(root / "out" / "store.sqlite")
     try:
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
-        past = history.past_reports(connection, state, config, schema, week)
+        past = week_cache.past_reports(connection, state, config, schema, week)
         cached = connection.execute("SELECT week FROM week_reports ORDER BY week").fetchall()
     finally:
         connection.close()
@@ -182,14 +185,14 @@ def test_history_cache_is_used_and_invalidated_by_a_new_old_version(tmp_path, mo
     config, schema = load_config(PROJECT / "config.yaml"), load_schema()
     week = dt.date.fromisoformat("2021-12-31")
     calls = []
-    original = history.build_week
-    monkeypatch.setattr(history, "build_week", lambda *a, **k: calls.append(a[-1]) or original(*a, **k))
+    original = week_cache.build_week
+    monkeypatch.setattr(week_cache, "build_week", lambda *a, **k: calls.append(a[-1]) or original(*a, **k))
 
     def past():
         connection = store.connect(tmp_path / "out" / "store.sqlite")
         try:
             state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
-            return history.past_reports(connection, state, config, schema, week)
+            return week_cache.past_reports(connection, state, config, schema, week)
         finally:
             connection.close()
 
@@ -198,7 +201,7 @@ def test_history_cache_is_used_and_invalidated_by_a_new_old_version(tmp_path, mo
     # A file with an old modification time arrives later: week 1's state changed, so it is recomputed.
     write_xlsx(tmp_path / "inbox" / "5401" / "late-copy.xlsx",
                {"อาสาสมัคร": [headers("volunteers"), volunteer_row(90, "5401")]}, bangkok(2021, 12, 23, 9))
-    monkeypatch.setattr(history, "build_week", original)
+    monkeypatch.setattr(week_cache, "build_week", original)
     run(tmp_path / "inbox", tmp_path / "out", "2021-12-31")
     after = past()
     week1 = dt.date.fromisoformat("2021-12-24")

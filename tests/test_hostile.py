@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 import yaml
 
-from pipeline import inbox as inbox_module
-from pipeline import readers
 from pipeline.run import run_weekly
+from pipeline.sources import inbox as inbox_module
+from pipeline.sources import readers
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
 from tests.test_two_weeks import build, figures_of

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.history import flat_figures
 from pipeline.run import run_weekly
+from pipeline.week.history import flat_figures
 from tests.conftest import PROJECT
 from tests.test_two_weeks import WEEK1, WEEK2, build
 

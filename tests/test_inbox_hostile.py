@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import inbox as inbox_module
-from pipeline.config import load_config
+from pipeline.core.config import load_config
 from pipeline.run import run_weekly
+from pipeline.sources import inbox as inbox_module
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
 

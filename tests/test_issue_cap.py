@@ -7,7 +7,7 @@ import json
 import openpyxl
 import pandas as pd
 
-from pipeline.issues import ROWS_KEPT_PER_PROBLEM, capped, row_count, row_ranges, rows_of
+from pipeline.core.issues import ROWS_KEPT_PER_PROBLEM, capped, row_count, row_ranges, rows_of
 from pipeline.run import run_weekly
 from tests.builders import headers, write_xlsx
 from tests.conftest import PROJECT, bangkok

@@ -1,7 +1,7 @@
 """The province's problems by district and kind: which district needs a call."""
 import pandas as pd
 
-from pipeline.issues import by_district_and_kind
+from pipeline.core.issues import by_district_and_kind
 
 DISTRICTS = {"5401": "เมืองแพร่", "5402": "ร้องกวาง", "5403": "ลอง"}
 SEVERITIES = {"error": "ข้อผิดพลาด", "warning": "คำเตือน"}

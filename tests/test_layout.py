@@ -1,7 +1,7 @@
 """Finding the form, the header row and the columns in a sheet's raw rows."""
 import pandas as pd
 
-from pipeline import layout
+from pipeline.ingest import layout
 
 VOLUNTEER_HEADER = ["ลำดับ", "คำนำหน้า", "ชื่อ *", "นามสกุล\n", "เบอร์โทรศัพท์มือถือ", "ประเภทอาสาสมัคร",
                     "สังกัด", "ตำบล", "อำเภอ", "วันที่ลงทะเบียน", "หมายเหตุเพิ่มเติม"]

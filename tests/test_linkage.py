@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.bench_dedup import quality
 from benchmarks.dedup_data import check_digits, generate
-from pipeline.linkage import LinkResult, LinkSettings, link_people
+from pipeline.linkage.engine import LinkResult, LinkSettings, link_people
 
 COLUMNS = ["record_key", "person_id", "id_kind", "title", "first_name", "last_name", "sex", "birth_date", "age",
            "house_no", "moo", "subdistrict_code", "district_code", "phone", "nationality"]

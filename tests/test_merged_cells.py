@@ -11,10 +11,10 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import CoveredTableCell, Table, TableCell, TableRow
 from odf.text import P
 
-from pipeline.layout import build_table
-from pipeline.merged import fill_down, filled
-from pipeline.readers import RawSheet, ods_merged_ranges, read_file
+from pipeline.ingest.layout import build_table
+from pipeline.ingest.merged import fill_down, filled
 from pipeline.run import run_weekly
+from pipeline.sources.readers import RawSheet, ods_merged_ranges, read_file
 from tests.builders import headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_readers import biff8_workbook_stream, compound_file

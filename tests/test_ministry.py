@@ -13,9 +13,11 @@ import openpyxl
 import pytest
 import segno
 
-from pipeline import admin_roster, ministry
-from pipeline.config import ConfigError
-from pipeline.issues import ISSUE_COLUMNS
+from pipeline.core import ministry_settings
+from pipeline.core.errors import ConfigError
+from pipeline.core.issues import ISSUE_COLUMNS
+from pipeline.ingest import admin_roster
+from pipeline.outputs import ministry
 from pipeline.run import run_weekly
 from tests.builders import write_xlsx
 from tests.conftest import PROJECT
@@ -34,14 +36,14 @@ LINKED = {"week": "1001", "province_code": "1002", "volunteers.total": "1003", "
           "help_requests.by_status.รอดำเนินการ": "1007", "submission.late": "1008"}
 
 
-def settings_with(**block) -> ministry.MinistrySettings:
+def settings_with(**block) -> ministry_settings.MinistrySettings:
     """Ministry settings from a config.yaml ministry block."""
-    return ministry.ministry_config({"ministry": block})
+    return ministry_settings.ministry_config({"ministry": block})
 
 
-def full_settings(**extra) -> ministry.MinistrySettings:
+def full_settings(**extra) -> ministry_settings.MinistrySettings:
     """Every default figure in the default order; some carry an entry id; the province name is shown only."""
-    defaults = ministry.ministry_config({})
+    defaults = ministry_settings.ministry_config({})
     fields = [{"figure": ".".join(f.path), "entry": LINKED.get(".".join(f.path))} for f in defaults.fields]
     return settings_with(form_url=FORM_URL, fields=[*fields[:2], "province", *fields[2:]], **extra)
 
@@ -102,7 +104,7 @@ def test_written_files(week):
 def test_figures_equal_report_totals_in_configured_order(week, schema):
     report, settings, paths = week
     table = figure_table(paths[0])
-    expected = ["week", "province_code", "province", *(".".join(p) for p in ministry.figure_paths(schema))]
+    expected = ["week", "province_code", "province", *(".".join(p) for p in ministry_settings.figure_paths(schema))]
     assert [".".join(f.path) for f in settings.fields] == expected
     assert [row[0] for row in table] == list(range(1, len(expected) + 1))
     for row, dotted in zip(table, expected):
@@ -146,7 +148,7 @@ def test_link_in_workbook_and_qr_code(week):
     link = ministry.prefilled_link(report, settings)
     sheet = openpyxl.load_workbook(paths[0]).worksheets[0]
     targets = [cell.hyperlink.target for row in sheet.iter_rows() for cell in row if cell.hyperlink]
-    assert targets == [link, ministry.ADMIN_FORM_LINK]    # form E: its letter's link (no long link configured)
+    assert targets == [link, ministry_settings.ADMIN_FORM_LINK]    # form E: its letter's link (no long link configured)
     assert "ลิงก์แบบรายงานของกระทรวง (กรอกตัวเลขไว้ให้แล้ว)" in [cell.value for cell in sheet[ministry_top(sheet)]]
     with zipfile.ZipFile(paths[0]) as archive:
         images = sorted(name for name in archive.namelist() if name.startswith("xl/media/"))
@@ -283,7 +285,7 @@ def test_default_links_are_the_letters_short_links_not_prefilled(tmp_path, week,
     """A province that configured nothing gets the letter's links, shown, clickable and as QR codes, each said to
     be the form's own link (no figures in it), every figure marked to be typed in, the figures in the text."""
     report, _, _ = week
-    settings = ministry.ministry_config({})
+    settings = ministry_settings.ministry_config({})
     assert ministry.weekly_link(report, settings) == ministry.FormLink("https://forms.gle/kCMNWIKxQWEw3CPMA", False)
     roster_file(tmp_path / "roster", ADMIN)
     admins, problems = admin_roster.admin_form(settings_with(admin_roster="ผู้ดูแลระบบ.xlsx"), tmp_path / "roster")
@@ -344,11 +346,11 @@ def test_form_e_prefilled_link_carries_the_administrator(tmp_path):
     bad[4] = "admin@phrae"
     roster_file(tmp_path, bad)
     admins, problems = admin_roster.admin_form(settings, tmp_path)
-    assert ministry.admin_link(admins, problems, settings) == ministry.FormLink(ministry.ADMIN_FORM_LINK, False)
+    assert ministry.admin_link(admins, problems, settings) == ministry.FormLink(ministry_settings.ADMIN_FORM_LINK, False)
 
 
 def test_default_fields_follow_the_contract(schema):
-    fields = [".".join(f.path) for f in ministry.ministry_config({}).fields]
+    fields = [".".join(f.path) for f in ministry_settings.ministry_config({}).fields]
     assert fields[:5] == ["week", "province_code", "volunteers.new", "volunteers.total", "volunteers.by_type.กำนัน"]
     blocks = [name.split(".")[0] for name in fields[2:]]
     assert list(dict.fromkeys(blocks)) == ["volunteers", "unvaccinated", "facilities", "help_requests", "submission"]

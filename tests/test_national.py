@@ -14,12 +14,13 @@ import openpyxl
 import pytest
 import yaml
 
-from pipeline import gazetteer, messages
-from pipeline.figures import add_blocks
+from pipeline.core import messages
+from pipeline.thai import gazetteer
+from pipeline.week.figures import add_blocks
 from pipeline.national import (SUMMARY_SHEET, TIMELINESS_SHEET, TOTAL_LABEL, NationalError, check_reports,
                                main_national, national_table, national_totals, write_national)
-from pipeline.report import BLOCKS
 from pipeline.run import run_weekly
+from pipeline.week.report import BLOCKS
 from tests.builders import headers, thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok
 

@@ -1,4 +1,4 @@
-"""Tests for pipeline.normalize: raw spreadsheet cells -> clean typed values."""
+"""Tests for pipeline.thai.normalize: raw spreadsheet cells -> clean typed values."""
 
 import datetime as dt
 import random
@@ -11,16 +11,8 @@ import pytest
 from pythainlp.util import normalize as thai_normalize
 from stdnum.th.pin import calc_check_digit
 
-from pipeline.normalize import (
-    clean_text,
-    match_key,
-    parse_dates,
-    parse_decimals,
-    parse_person_ids,
-    parse_phones,
-    parse_whole_numbers,
-    to_arabic_digits,
-)
+from pipeline.thai.normalize import (clean_text, match_key, parse_dates, parse_decimals, parse_person_ids,
+                                     parse_phones, parse_whole_numbers, to_arabic_digits)
 
 D = dt.date
 

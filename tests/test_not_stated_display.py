@@ -14,10 +14,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import charts, checks, gazetteer, national, terminal
-from pipeline.history import STATUSES, Timeliness
-from pipeline.outputs import figure_value
+from pipeline import national
+from pipeline.outputs import charts
+from pipeline.outputs import terminal
+from pipeline.outputs.columns import figure_value
 from pipeline.run import run_weekly
+from pipeline.thai import gazetteer
+from pipeline.week import checks
+from pipeline.week.history import STATUSES, Timeliness
 from tests.builders import headers, thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok
 

@@ -1,4 +1,4 @@
-"""Tests for pipeline.readers on real files built in tmp_path (no fixtures checked in)."""
+"""Tests for pipeline.sources.readers on real files built in tmp_path (no fixtures checked in)."""
 import datetime
 import io
 import os
@@ -13,8 +13,8 @@ import openpyxl
 import pandas
 import pytest
 
-from pipeline import readers
-from pipeline.readers import ReadLimits, detect_kind, read_file, read_files
+from pipeline.sources import readers
+from pipeline.sources.readers import ReadLimits, detect_kind, read_file, read_files
 
 THAI_ROWS = [['อำเภอ', 'ชื่อ', 'โทร'], ['เมืองราชบุรี', 'นายสมชาย ใจดี', '0812345678'], ['บ้านโป่ง', 'นางสาวสมหญิง', '0898765432']]
 

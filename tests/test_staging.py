@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ministry, staging
 from pipeline.__main__ import main
+from pipeline.outputs import ministry
 from pipeline.run import run_weekly
+from pipeline.runtime import staging
 from tests.builders import headers, write_xlsx
 from tests.conftest import PROJECT, bangkok
 

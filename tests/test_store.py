@@ -10,8 +10,8 @@ from contextlib import closing
 import pandas as pd
 import pytest
 
-from pipeline import store
 from pipeline.run import run_weekly
+from pipeline.store import database as store
 from tests.conftest import PROJECT
 
 WEEK = "2021-12-24"

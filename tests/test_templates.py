@@ -11,10 +11,10 @@ import pytest
 from openpyxl.styles.numbers import is_date_format
 from stdnum.th.pin import calc_check_digit
 
-from pipeline import gazetteer
-from pipeline.feedback_book import FILLS
+from pipeline.outputs.feedback.book import FILLS
 from pipeline.run import run_weekly
 from pipeline.templates import INSTRUCTIONS_SHEET, LISTS_SHEET, TEMPLATE_ROWS, UNBOUNDED, build_templates, main
+from pipeline.thai import gazetteer
 from tests.builders import set_mtime
 from tests.conftest import PROJECT, bangkok
 

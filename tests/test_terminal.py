@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import terminal
 from pipeline.__main__ import main
+from pipeline.core import screen
+from pipeline.outputs import terminal
 from pipeline.run import run_weekly
 from tests.builders import headers, write_csv
 from tests.conftest import PROJECT, bangkok
@@ -23,9 +24,9 @@ FORGED_NAME = f"a\r\n{FORGED}\nb.csv"
 
 
 def test_visible_shows_controls_as_escapes_and_keeps_thai():
-    assert terminal.visible("ก\x1b[2Jข\r\nค\x85\u202e\u2066ง\udcff") == "ก\\x1b[2Jข\\x0d\\x0aค\\x85\\u202e\\u2066ง\\udcff"
-    assert terminal.visible("หนองม่วงไข่ 5408 ✓ \\x1b") == "หนองม่วงไข่ 5408 ✓ \\x1b"
-    assert terminal.visible(terminal.visible("\x1b\n")) == "\\x1b\\x0a"
+    assert screen.visible("ก\x1b[2Jข\r\nค\x85\u202e\u2066ง\udcff") == "ก\\x1b[2Jข\\x0d\\x0aค\\x85\\u202e\\u2066ง\\udcff"
+    assert screen.visible("หนองม่วงไข่ 5408 ✓ \\x1b") == "หนองม่วงไข่ 5408 ✓ \\x1b"
+    assert screen.visible(screen.visible("\x1b\n")) == "\\x1b\\x0a"
 
 
 @pytest.fixture(scope="module")

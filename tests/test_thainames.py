@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import thainames
-from pipeline.normalize import clean_text
+from pipeline.thai import names as thainames
+from pipeline.thai.normalize import clean_text
 
 
 def split(name: str) -> tuple:

@@ -3,8 +3,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline import weeks
-from pipeline.config import ConfigError
+from pipeline.core import weeks
+from pipeline.core.errors import ConfigError
 from tests.conftest import bangkok
 
 

@@ -9,8 +9,12 @@ import openpyxl
 import pandas as pd
 import xlsxwriter
 
-from pipeline import feedback_book, sheet_xml, workbook_style, xlsx_comments, xlsx_marks
-from pipeline.feedback import Line
+from pipeline.outputs import style as workbook_style
+from pipeline.outputs.feedback import book as feedback_book
+from pipeline.outputs.feedback.plan import Line
+from pipeline.outputs.xlsx import comments as xlsx_comments
+from pipeline.outputs.xlsx import marks as xlsx_marks
+from pipeline.outputs.xlsx import sheet_xml
 from tests.builders import xlsx_book
 
 AUTHOR = "ระบบตรวจสอบข้อมูล & co"

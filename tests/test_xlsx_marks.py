@@ -13,8 +13,11 @@ import xlsxwriter
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from pipeline import xlsx_comments, xlsx_marks, xlsx_package, xlsx_styles
-from pipeline.feedback_book import FILLS
+from pipeline.outputs.feedback.book import FILLS
+from pipeline.outputs.xlsx import comments as xlsx_comments
+from pipeline.outputs.xlsx import marks as xlsx_marks
+from pipeline.outputs.xlsx import package as xlsx_package
+from pipeline.outputs.xlsx import styles as xlsx_styles
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, xlsx_book
 from tests.conftest import PROJECT, bangkok

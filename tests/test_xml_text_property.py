@@ -22,10 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.comments import Comment
 
-from pipeline import feedback_book, workbook_style, xlsx_marks
-from pipeline.feedback import Line, Mark
-from pipeline.readers import RawSheet
-from pipeline.sheet_xml import EXCEL_TEXT_LIMIT, ELLIPSIS, fitted
+from pipeline.outputs import style as workbook_style
+from pipeline.outputs.feedback import book as feedback_book
+from pipeline.outputs.feedback.plan import Line, Mark
+from pipeline.outputs.xlsx import marks as xlsx_marks
+from pipeline.outputs.xlsx.sheet_xml import EXCEL_TEXT_LIMIT, ELLIPSIS, fitted
+from pipeline.sources.readers import RawSheet
 from tests.builders import xlsx_book
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")

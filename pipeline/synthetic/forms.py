@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-GAZETTEER_DIR = PACKAGE_DIR / "data" / "thai_admin"
+GAZETTEER_DIR = PACKAGE_DIR / "thai" / "data" / "thai_admin"
 
 DATASETS = ("volunteers", "unvaccinated", "facilities", "help_requests")
 PROVINCE_CODE = "54"
@@ -39,7 +39,7 @@ class District:
 @cache
 def schema() -> dict:
     """schema.yaml as plain data."""
-    return yaml.safe_load((PACKAGE_DIR / "schema.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((PACKAGE_DIR / "core" / "schema.yaml").read_text(encoding="utf-8"))
 
 
 def fields(dataset: str) -> list[dict]:

@@ -48,12 +48,12 @@ SAMPLE_ADMIN = ["ที่ทำการปกครองจังหวัด
 def write_admin_roster(path: Path) -> Path:
     """The province's form E workbook (one administrator) in the inbox root."""
     import openpyxl
-    from pipeline.admin_roster import FIELDS, wording
+    from pipeline.ingest.admin_roster import FIELDS, ministry_wording
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "แบบ E"
     sheet.append(["แบบรายงานรายชื่อเจ้าหน้าที่ผู้ดูแลระบบ Jitasa.care ของจังหวัด (Admin)"])
-    sheet.append([wording()["admin_fields"][field]["header"] for field in FIELDS])
+    sheet.append([ministry_wording()["admin_fields"][field]["header"] for field in FIELDS])
     sheet.append(SAMPLE_ADMIN)
     book.save(path)
     return path
