@@ -237,3 +237,25 @@ def test_near_values_never_cross_a_negation(schema):
     ]:
         lookup = schema.choice_lookup(list_name)
         assert read_as_choice(text, list(lookup), list(lookup.values()), negations) == expected, text
+
+
+def test_a_longer_wording_of_one_value_is_read_and_a_hint_never_says_the_opposite(schema):
+    negations = schema.headers.negations
+    for list_name, text, expected in [
+        ("facility_types", "จุดพักคอยชุมชน", "จุดพักคอย"), ("facility_types", "โรงพยาบาลสนามชั่วคราว", "โรงพยาบาลสนาม"),
+        ("facility_statuses", "เปิดให้บริการอยู่", "เปิดให้บริการ")]:
+        lookup = schema.choice_lookup(list_name)
+        assert read_as_choice(text, list(lookup), list(lookup.values()), negations) == expected, text
+    from pipeline.ingest.fields import _choice_hint
+    for list_name, text, opposite in [("reasons", "ไม่มีโรคประจำตัว", "มีโรคประจำตัว"),
+                                      ("facility_statuses", "ยังไม่เปิด", "เปิดให้บริการ"),
+                                      ("request_statuses", "ยังไม่เสร็จ", "ดำเนินการแล้ว")]:
+        lookup = schema.choice_lookup(list_name)
+        assert f"“{opposite}”" not in _choice_hint(text, list(lookup), list(lookup.values()), negations), text
+
+
+def test_a_choice_note_naming_others_is_a_hint(schema):
+    rows = [["ชื่อ", "นามสกุล", "หมู่ที่", "ตำบล", "อำเภอ", "๗. สัญชาติ (ไทย/อื่นๆ)"],
+            ["ก", "ข", 1, "ห้วยอ้อ", "ลอง", "ไทย"]]
+    table = layout.build_table("ผู้ยังไม่ได้รับวัคซีน", rows, 1, schema)
+    assert "nationality" in table.cells.columns

@@ -186,3 +186,60 @@ def test_a_missing_recommended_column_is_said_once_not_on_every_row(tmp_path):
     missing = issues[issues["field"] == "wants_vaccine"]
     assert missing["code"].tolist() == ["column_missing"] and missing["severity"].tolist() == ["warning"]
     assert done.result.report["districts"]["5401"]["unvaccinated"]["wants_vaccine_unknown"] == 5
+
+
+def test_what_clerks_type_for_not_known_is_not_stated_never_a_value(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    people = [_person(1, nationality="-"), _person(2, nationality="ไม่ทราบ"), _person(3, nationality="N/A"),
+              _person(4, nationality="ไม่ระบุสัญชาติ", reason="-"), _person(5, wish="?"),
+              _person(6, nationality="เมียนมา")]
+    write_xlsx(inbox / DISTRICT / "คน.xlsx", {"ผู้ยังไม่ได้รับวัคซีน": _sheet("unvaccinated", people)},
+               bangkok(2021, 12, 24, 9))
+    report = _run(inbox, out, WEEK1)
+    block = report["districts"]["5401"]["unvaccinated"]
+    assert block["total"] == 6 and report["districts"]["5401"]["submission"]["rejected"] == 0
+    assert (block["thai"], block["non_thai"], block["nationality_unknown"]) == (1, 1, 4)
+    assert block["by_reason"]["ไม่ระบุ"] == 1 and block["wants_vaccine_unknown"] == 1
+
+
+def test_a_village_number_written_with_its_name_is_the_number(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    moo = headers("unvaccinated").index("หมู่ที่")
+    people = [_person(n) for n in range(1, 5)]
+    for person, written in zip(people, ["ม.4", "หมู่ 4", "หมู่ที่ ๔", "ม 4"]):
+        person[moo] = written
+    write_xlsx(inbox / DISTRICT / "คน.xlsx", {"ผู้ยังไม่ได้รับวัคซีน": _sheet("unvaccinated", people)},
+               bangkok(2021, 12, 24, 9))
+    report = _run(inbox, out, WEEK1)
+    assert report["districts"]["5401"]["unvaccinated"]["total"] == 4
+    assert report["districts"]["5401"]["submission"]["rejected"] == 0
+
+
+def test_a_file_saved_again_within_its_week_replaces_the_first_save_entirely(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    path = inbox / DISTRICT / "อาสา.xlsx"
+    write_xlsx(path, {"อาสาสมัคร": _sheet("volunteers", [_volunteer(1), _volunteer(2), _volunteer(3)])},
+               bangkok(2021, 12, 20, 9))
+    _run(inbox, out, WEEK1, now=bangkok(2021, 12, 20, 10))
+    write_xlsx(path, {"อาสาสมัคร": _sheet("volunteers", [_volunteer(1), _volunteer(2)])}, bangkok(2021, 12, 23, 14))
+    report = _run(inbox, out, WEEK1)
+    submission = report["districts"]["5401"]["submission"]
+    assert (submission["files"], submission["rows_read"], submission["accepted"], submission["duplicates"]) \
+        == (1, 2, 2, 0)
+    assert submission["status"] == "on_time" and submission["first_submitted"].startswith("2021-12-20")
+    assert report["totals"]["volunteers"]["total"] == 2
+
+
+def test_a_blank_left_in_a_repeated_row_is_not_an_update(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    write_xlsx(inbox / DISTRICT / "w1.xlsx", {"คำขอความช่วยเหลือ": _sheet("help_requests", [
+        _request("0811111111", "รอดำเนินการ")])}, bangkok(2021, 12, 24, 9))
+    _run(inbox, out, WEEK1)
+    again = _request("0811111111", "รอดำเนินการ")
+    again[headers("help_requests").index("ชื่อผู้แจ้ง")] = "ผู้แจ้ง"
+    again[headers("help_requests").index("หมู่ที่")] = None
+    write_xlsx(inbox / DISTRICT / "w2.xlsx", {"คำขอความช่วยเหลือ": _sheet("help_requests", [again])},
+               bangkok(2021, 12, 31, 9))
+    submission = _run(inbox, out, WEEK2)["districts"]["5401"]["submission"]
+    # หมู่ที่ is required: the row is rejected rather than silently changing the record.
+    assert submission["updated"] == 0

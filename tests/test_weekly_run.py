@@ -164,10 +164,10 @@ def test_submissions_and_every_row_accounted_for(week_one):
                       "5405": "unusable", "5406": "missing", "5407": "missing", "5408": "missing"}
     muang = report["districts"]["5401"]["submission"]
     # อาสาสมัคร rows 4..11: 6 rows, 1 blank, 1 totals; Sheet3 rows 2..4. 0812345601 came first from 5404
-    # (Thursday), so 5401's row 4 with it is a duplicate; its row 10 changes what row 4 said (no registration
-    # date): an update of 5401's own record.
+    # (Thursday), so 5401's rows 4 and 10 with it are duplicates (row 10 only leaves the registration date
+    # blank: an omission, not a change).
     assert (muang["rows_read"], muang["accepted"], muang["updated"], muang["rejected"], muang["duplicates"],
-            muang["skipped"]) == (11, 5, 1, 2, 1, 2)
+            muang["skipped"]) == (11, 5, 0, 2, 2, 2)
     assert report["districts"]["5402"]["submission"]["rejected"] == 1
     assert report["districts"]["5405"]["submission"]["rows_read"] == 0
     for district in report["districts"].values():
@@ -184,7 +184,7 @@ def test_issues_workbook_names_cells_in_thai(week_one):
     rows = list(book["รายการปัญหา"].iter_rows(min_row=5, values_only=True))
     found = {(r[1], r[2], r[4], r[9]) for r in rows}
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 9, "phone_not_mobile") in found
-    assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 10, "row_updated") in found
+    assert ("5401 เมืองแพร่/รายงาน.xlsx", "อาสาสมัคร", 10, "duplicate_row") in found
     assert ("5401 เมืองแพร่/รายงาน.xlsx", "Sheet3", 4, "coordinates_outside") in found
     assert ("ร้องกวาง/ผู้ยังไม่ได้รับวัคซีน.csv", "ผู้ยังไม่ได้รับวัคซีน", 5, "id_check_digit") in found
     assert ("ร้องกวาง/ผู้ยังไม่ได้รับวัคซีน.csv", "ผู้ยังไม่ได้รับวัคซีน", 6, "district_not_folder") in found

@@ -91,6 +91,7 @@ class Schema:
     datasets: dict[str, Dataset]
     choices: dict[str, tuple[Choice, ...]]
     totals_markers: tuple[str, ...]
+    not_stated: frozenset[str] = frozenset()   # match keys of what a clerk types for "not known"
     headers: HeaderRules = field(default_factory=HeaderRules)
     wording: dict = field(repr=False, default_factory=dict)
 
@@ -167,6 +168,7 @@ def load_schema(directory: Path = PACKAGE_DIR) -> Schema:
         datasets={key: _dataset(key, value) for key, value in raw["datasets"].items()},
         choices=choices,
         totals_markers=tuple(str(m) for m in raw.get("totals_markers", ())),
+        not_stated=frozenset(match_key(str(m)) for m in raw.get("not_stated", ())),
         headers=_header_rules(raw.get("headers", {})),
         wording=wording,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -132,10 +133,20 @@ def read_as_choice(text: str, spellings: list[str], canonical: list[str], negati
             best[canonical[at]] = max(best.get(canonical[at], 0.0), score)
     ranked = sorted(best.items(), key=lambda item: -item[1])
     if not ranked or ranked[0][1] < CHOICE_SIMILAR_SCORE:
-        return None
+        return _longer_wording(key, sign, spellings, canonical, negations)
     if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < CHOICE_CLEAR_MARGIN:
         return None
     return ranked[0][0]
+
+
+def _longer_wording(key: str, sign: tuple[int, ...], spellings: list[str], canonical: list[str],
+                    negations: tuple[str, ...]) -> str | None:
+    """A value written longer than a listed one it begins with (จุดพักคอยชุมชน: จุดพักคอย), when that
+    spelling is at least half of it, means one value only, and no negation comes with the rest."""
+    starts = {canonical[at] for at, spelling in enumerate(spellings)
+              if len(spelling) >= CHOICE_SHORTEST_SIMILAR and key.startswith(spelling) and 2 * len(spelling) >= len(key)
+              and negations_in(spelling, negations) == sign}
+    return next(iter(starts)) if len(starts) == 1 else None
 
 
 def _choice(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
@@ -157,7 +168,7 @@ def _choice(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, 
     if not any(unknown):
         return values, read_as
     spellings, choices = list(lookup.keys()), list(lookup.values())
-    hints = [_choice_hint(text, spellings, choices) if bad else "" for text, bad in zip(texts, unknown)]
+    hints = [_choice_hint(text, spellings, choices, negations) if bad else "" for text, bad in zip(texts, unknown)]
     bad = np.array(unknown, dtype=bool)[codes]
     allowed = " · ".join(context.schema.choice_values(field.choices))
     return values, _joined(read_as, cell_problems(raw.index[bad], field.key, ["choice_unknown"] * int(bad.sum()),
@@ -173,9 +184,12 @@ def _read_as_problems(raw: pd.Series, codes: np.ndarray, similar: list, field: F
     return cell_problems(raw.index[at], field.key, ["choice_read_as"] * len(at), read[at])
 
 
-def _choice_hint(text: str, spellings: list[str], canonical: list[str]) -> str:
-    best = fuzzy_process.extractOne(match_key(text), spellings, score_cutoff=70)
-    return f" หมายถึง “{canonical[best[2]]}” หรือไม่" if best else ""
+def _choice_hint(text: str, spellings: list[str], canonical: list[str], negations: tuple[str, ...] = ()) -> str:
+    """' หมายถึง “…” หรือไม่' for the nearest listed value, never one that says the opposite (ไม่มี… / มี…)."""
+    sign = negations_in(text, negations)
+    alike = [at for at, spelling in enumerate(spellings) if negations_in(spelling, negations) == sign]
+    best = fuzzy_process.extractOne(match_key(text), [spellings[at] for at in alike], score_cutoff=70)
+    return f" หมายถึง “{canonical[alike[best[2]]]}” หรือไม่" if best else ""
 
 
 def _district(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
@@ -280,6 +294,24 @@ def _first_of_each(codes: np.ndarray, count: int) -> np.ndarray:
     return first[:count]
 
 
+@cache
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern:
+    """The field's own name written before a number ('ม.', 'หมู่ที่ ', 'moo '), longest first."""
+    words = sorted({label.strip() for label in labels if label.strip()}, key=len, reverse=True)
+    return re.compile(r"^\s*(?:" + "|".join(re.escape(word) for word in words) + r")\s*[.:]?\s*(?=[0-9๐-๙])",
+                      re.IGNORECASE)
+
+
+def without_label(raw: pd.Series, field: Field) -> pd.Series:
+    """Numbers written with their field's name before them (หมู่ 4, ม.4) as the number alone."""
+    pattern = _label_pattern((field.header, *field.aliases))
+    codes, distinct = pd.factorize(raw.astype(object), use_na_sentinel=True)
+    cut = [pattern.sub("", value) if isinstance(value, str) else value for value in distinct]
+    if cut == list(distinct):
+        return raw
+    return pd.Series(_object_array([*cut, None])[codes], index=raw.index, dtype=object)
+
+
 def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Series, pd.DataFrame]:
     """Canonical values of one column and the problems of its cells (blank cells excluded)."""
     kind = field.type
@@ -293,7 +325,7 @@ def type_column(raw: pd.Series, field: Field, context: Context) -> tuple[pd.Seri
         values, problems = typed(parse_dates(raw), field)
         return values, _joined(problems, _date_window(values, field, context))
     if kind == "whole":
-        values, problems = typed(parse_whole_numbers(raw), field)
+        values, problems = typed(parse_whole_numbers(without_label(raw, field)), field)
         return values, _joined(problems, _range(values, field))
     if kind == "decimal":
         values, problems = typed(parse_decimals(raw), field)

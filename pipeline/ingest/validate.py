@@ -146,10 +146,22 @@ def _keys(values: pd.Series) -> np.ndarray:
     return np.array([match_key(text) for text in texts], dtype=object)[codes]
 
 
+def stated(raw: pd.DataFrame, not_stated: frozenset[str]) -> pd.DataFrame:
+    """The cells with "not known" (ไม่ทราบ, -, N/A, ?) made blank: counted as not stated, never as a value."""
+    columns, unknowns = {}, not_stated | {""}   # "": punctuation only
+    for column in raw.columns:
+        codes, distinct = pd.factorize(raw[column].astype(object), use_na_sentinel=True)
+        unknown = np.array([isinstance(value, str) and value.strip() != "" and match_key(value) in unknowns
+                            for value in distinct] + [False], dtype=bool)
+        mask = unknown[codes]
+        columns[column] = raw[column].mask(mask, None) if mask.any() else raw[column]
+    return pd.DataFrame(columns, index=raw.index) if columns else raw
+
+
 def validate_sheet(table: SheetTable, context) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records (canonical values + identity + validity, index = Excel row) and the sheet's problems."""
     dataset = context.schema.datasets[table.dataset]
-    raw = table.cells.reindex(columns=list(dataset.keys))
+    raw = stated(table.cells.reindex(columns=list(dataset.keys)), context.schema.not_stated)
     values, problems = {}, []
     for form_field in dataset.fields:
         typed, found = field_types.type_column(raw[form_field.key], form_field, context)

@@ -34,3 +34,23 @@ def counted_versions(versions: pd.DataFrame, removals: pd.DataFrame | None, cuto
         removed_at = newest["source_file"].map(gone.set_index("source_file")["removed_at"])
         newest = newest[~(removed_at > newest["submitted_at"]).fillna(False).astype(bool)]
     return versions["version_id"].isin(newest["version_id"])
+
+
+def live_versions(versions: pd.DataFrame, removals: pd.DataFrame | None, cutoff: dt.datetime,
+                  closes) -> pd.Series:
+    """Per version: False when it was replaced or withdrawn before its own week closed (it never counted in
+    any week's report, so its rows are neither accepted nor repeated by later ones); `closes(moment)` is the
+    cut-off of the week a submission time belongs to."""
+    if versions.empty:
+        return pd.Series(dtype=bool, index=versions.index)
+    inside = versions[versions["submitted_at"] <= cutoff].sort_values(["submitted_at", "version_id"], kind="stable")
+    own_close = inside["submitted_at"].map(lambda moment: min(closes(moment), cutoff))
+    later = inside.groupby("source_file")["submitted_at"].shift(-1)   # the path's next version, if any
+    replaced = later.notna() & (later <= own_close)
+    gone = removals_until(removals, cutoff)
+    if len(gone):
+        removed_at = inside["source_file"].map(gone.set_index("source_file")["removed_at"])
+        withdrawn = (removed_at > inside["submitted_at"]) & (removed_at <= own_close)
+        replaced = replaced | withdrawn.fillna(False).astype(bool)
+    dead = set(inside.loc[replaced.to_numpy(dtype=bool), "version_id"])
+    return ~versions["version_id"].isin(dead)

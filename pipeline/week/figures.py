@@ -87,7 +87,10 @@ def _previous_from_folder(identity_codes: np.ndarray, folders: pd.Series) -> np.
 
 
 def _differs(valid: pd.DataFrame, previous: np.ndarray, columns: list[str]) -> np.ndarray:
-    """Per row with a previous row: whether any compared value changed (blank equals blank)."""
+    """Per row with a previous row: whether any compared value changed to another value.
+
+    A value left blank in the newer row is an omission, not a change (the record is not updated by it).
+    """
     changed = np.zeros(len(valid), dtype=bool)
     rows = np.flatnonzero(previous >= 0)
     if not len(rows) or not columns:
@@ -95,7 +98,7 @@ def _differs(valid: pd.DataFrame, previous: np.ndarray, columns: list[str]) -> n
     for column in columns:
         values = valid[column].to_numpy(dtype=object)
         now, before = values[rows], values[previous[rows]]
-        same = (now == before) | (pd.isna(now) & pd.isna(before))
+        same = (now == before) | pd.isna(now)
         changed[rows[~same]] = True
     return changed
 
@@ -109,7 +112,7 @@ def changes(occurrence: pd.DataFrame, rows: pd.Index, columns: list[tuple[str, s
             continue
         values = occurrence[key].to_numpy(dtype=object)
         now, before = values[rows.to_numpy()], values[previous]
-        for position in np.flatnonzero(~((now == before) | (pd.isna(now) & pd.isna(before)))):
+        for position in np.flatnonzero(~((now == before) | pd.isna(now))):
             parts[position].append(f"{header}: {_shown(before[position])} → {_shown(now[position])}")
     return pd.Series(["; ".join(found) for found in parts], index=rows, dtype=object)
 

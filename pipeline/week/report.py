@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline.core import weeks
 from pipeline.core.config import Config
 from pipeline.core.issues import describe, empty_issues, finish
 from pipeline.core.schema import Schema
@@ -114,11 +115,15 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     # version (and nothing of a removed file) is counted in the figures.
     counted_ids = set(versions.loc[counted.counted_versions(versions, state.get("removals"), window.cutoff),
                                    "version_id"])
-    this_week = submission.week_versions(versions, window)
+    live = counted.live_versions(versions, state.get("removals"), window.cutoff,
+                                 lambda moment: weeks.cutoff_of(weeks.week_of(moment, config), config))
+    arrivals = submission.week_versions(versions, window)   # every version of the week: who sent when
+    this_week = arrivals[live.reindex(arrivals.index).to_numpy(dtype=bool)]
+    live_ids = set(versions.loc[live.to_numpy(dtype=bool), "version_id"])
     blocks, entity_tables, occurrence_tables, update_tables = {}, {}, [], []
     review = pd.DataFrame()
     for dataset in BLOCKS:
-        records = figures.with_versions(state[dataset], versions)
+        records = figures.with_versions(state[dataset][state[dataset]["version_id"].isin(live_ids)], versions)
         if dataset == "unvaccinated":  # the same person reported twice, however written, counts once
             answers = people.decisions_in_force(state.get("link_decisions"), window.cutoff)
             records, links = people.link_unvaccinated(records, answers)
@@ -134,7 +139,7 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     occurrences = pd.concat(occurrence_tables, ignore_index=True)
     accounting = submission.sheet_accounting(this_week, state["sheets"], occurrences)
     accounting["counted"] = accounting["version_id"].isin(counted_ids)   # False: replaced or withdrawn since
-    submissions = submission.district_submissions(accounting, window, config)
+    submissions = submission.district_submissions(accounting, arrivals, window, config)
     repeats = ~occurrences["is_first"] & ~occurrences["is_update"]
     duplicates = occurrences[repeats & occurrences["version_id"].isin(this_week["version_id"])]
     stored = state["issues"][state["issues"]["version_id"].isin(this_week["version_id"])]

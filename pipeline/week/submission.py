@@ -37,23 +37,29 @@ def sheet_accounting(versions: pd.DataFrame, sheets: pd.DataFrame, occurrences: 
         .reset_index(drop=True)
 
 
-def district_submissions(accounting: pd.DataFrame, window: Window, config: Config) -> dict[str, dict]:
-    """District code -> submission block (status, files, last submitted, row counts)."""
+def district_submissions(accounting: pd.DataFrame, arrivals: pd.DataFrame, window: Window,
+                         config: Config) -> dict[str, dict]:
+    """District code -> submission block (status, files, last submitted, row counts).
+
+    `arrivals` are every version of the week, a file replaced since included: timeliness is judged by the
+    first usable arrival, while files and rows are those of the versions the week keeps (accounting).
+    """
     blocks = {}
     for code in config.districts:
         mine = accounting[accounting["district_folder"] == code]
-        if mine.empty:
+        sent = arrivals[arrivals["district_folder"] == code]
+        if sent.empty:
             blocks[code] = {"status": "missing", "files": 0, "last_submitted": None,
                             **{column: 0 for column in COUNT_COLUMNS}}
             continue
-        usable = mine[mine["usable"].astype(bool)] if "usable" in mine else mine
-        first, last = mine["submitted_at"].min(), mine["submitted_at"].max()
+        usable = sent[sent["usable"].astype(bool)] if "usable" in sent else sent
+        first, last = sent["submitted_at"].min(), sent["submitted_at"].max()
         # Timeliness is judged by the first file the province could use; none usable is not a submission.
         first_usable = usable["submitted_at"].min() if len(usable) else None
         status = "unusable" if first_usable is None else "on_time" if first_usable <= window.deadline else "late"
         blocks[code] = {
             "status": status,
-            "files": int(mine["version_id"].nunique()),
+            "files": int(mine["source_file"].nunique()),
             "first_submitted": first.tz_convert(config.timezone).isoformat(),
             "last_submitted": last.tz_convert(config.timezone).isoformat(),
             **{column: int(mine[column].sum()) for column in COUNT_COLUMNS},

@@ -218,6 +218,8 @@ def summary_lines(version: pd.DataFrame, issues: pd.DataFrame, duplicates: pd.Da
                         Line((labels["what_to_do"], reasons), "error", spans=wide)]
     errors, warnings = (int(issues["severity"].eq(s).sum()) for s in ("error", "warning"))
     verdict = labels["found"].format(errors=errors, warnings=warnings) if errors or warnings else labels["clean"]
+    if status == "unusable":   # readable, yet no sheet of a form: nothing of it counts, whatever its warnings
+        verdict, errors = labels["unusable_result"], max(errors, 1)
     lines += [Line((labels["result"], verdict), "error" if errors else "warning" if warnings else "info", spans=wide),
               Line(("", note or labels["how_to"]), "info", spans=wide), Line(),
               Line((labels["counts_heading"],), "heading"),
