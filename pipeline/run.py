@@ -17,7 +17,7 @@ from pipeline.core import faults
 from pipeline.core import weeks
 from pipeline.core.config import Config, load_config
 from pipeline.core.digest import files_digest, source_files
-from pipeline.core.issues import finish
+from pipeline.core.issues import finish, problem
 from pipeline.core.schema import load_schema
 from pipeline.core.screen import redact, visible
 from pipeline.core.weeks import utc_text
@@ -89,8 +89,8 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
         # A child that died never processed its file: its failed outcome is ingested here.
         item = product if product is not None else ingest(todo[index], outcome, schema, config, stamp)
         if item.version["problem"] and inbox.still_arriving(todo[index], config, now):
-            arriving.append({"source_file": todo[index].source_file, "district_folder": todo[index].district_code,
-                             "sheet": "", "submitted_at": now, "code": "still_arriving"})
+            arriving.append(problem("still_arriving", todo[index].source_file, todo[index].district_code,
+                                    submitted_at=now))
         else:
             save(item)
         faults.checkpoint("read")

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.schema import Schema
+from pipeline.core.wording import problems
 
 ISSUE_COLUMNS = [
     "source_file", "district_folder", "sheet", "dataset", "excel_row", "column_letter",
@@ -17,6 +18,20 @@ ROWS_KEPT_PER_PROBLEM = 1000
 DETAIL_COLUMNS = ["expected", "detail", "reference", "folder"]
 
 
+def registered(code: str) -> str:
+    """The problem code itself, once it is known to the wording (an unknown code is our bug, not the data's)."""
+    if code not in problems():
+        raise ValueError(f"problem code {code!r} has no severity and message in core/wording")
+    return code
+
+
+def problem(code: str, source_file: str, district_folder: str | None, sheet: str = "", excel_row=None,
+            **fields) -> dict:
+    """One problem about a file, a sheet, a header or a row, before describe() words it (a cell's: cell_problems)."""
+    return {"source_file": source_file, "district_folder": district_folder or "", "sheet": sheet,
+            "excel_row": excel_row, "code": registered(code), **fields}
+
+
 def empty_issues() -> pd.DataFrame:
     """An issues table with no rows."""
     return pd.DataFrame({column: pd.Series(dtype=object) for column in ISSUE_COLUMNS})
@@ -24,8 +39,11 @@ def empty_issues() -> pd.DataFrame:
 
 def cell_problems(excel_rows, field, codes, expected=None, detail=None) -> pd.DataFrame:
     """A long frame of problems (excel_row, field, code, expected, detail); field, expected, detail: one or per row."""
+    codes = list(codes)
+    for code in set(codes):
+        registered(code)
     # One constructor call: adding columns one by one costs a block consolidation each.
-    return pd.DataFrame({"excel_row": list(excel_rows), "code": list(codes), "field": _column(field, ""),
+    return pd.DataFrame({"excel_row": list(excel_rows), "code": codes, "field": _column(field, ""),
                          "expected": _column(expected, ""), "detail": _column(detail, "")})
 
 

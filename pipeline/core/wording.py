@@ -34,5 +34,5 @@ def wording(name: str = "base") -> dict:
 
 @cache
 def problems() -> dict[str, dict]:
-    """Every problem code the pipeline may report: code -> severity and Thai message template."""
-    return {**wording("base")["problems"], **wording("sheets")["problems"]}
+    """Every problem code the pipeline may report: code -> severity and Thai message template (form E's too)."""
+    return {**wording("base")["problems"], **wording("sheets")["problems"], **wording("ministry")["problems"]}

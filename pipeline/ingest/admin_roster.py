@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.core.issues import ISSUE_COLUMNS, registered
 from pipeline.core.ministry_settings import MinistrySettings
 from pipeline.core.schema import load_schema
 from pipeline.core.wording import wording
@@ -37,8 +38,8 @@ def empty_roster() -> pd.DataFrame:
 
 
 def problem(code: str, field: str = "", value="", source_file: str = "", excel_row=None, detail: str = "") -> dict:
-    """One form E problem, its Thai message filled in from wording_ministry.yaml."""
-    spec = ministry_wording()["problems"][code]
+    """One form E problem, its Thai message filled in from core/wording/ministry.yaml."""
+    spec = ministry_wording()["problems"][registered(code)]
     header = ministry_wording()["admin_fields"][field]["header"] if field else ""
     text = "" if value is None else str(value)
     return {"field": field, "header": header, "value": text, "code": code, "severity": spec["severity"],
@@ -179,7 +180,6 @@ def admin_form(settings: MinistrySettings, inputs_dir: Path,
 
 def problems_as_issues(problems: pd.DataFrame) -> pd.DataFrame:
     """Form E problems as rows of the week's issues table (pipeline.core.issues.ISSUE_COLUMNS)."""
-    from pipeline.core.issues import ISSUE_COLUMNS
     frame = problems.rename(columns={"header": "column"}).assign(
         district_folder="", sheet="", dataset="admins", column_letter="")
     return frame.reindex(columns=ISSUE_COLUMNS).astype(object)

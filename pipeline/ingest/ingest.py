@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import process as fuzzy_process
 
-from pipeline.core.issues import capped, describe, empty_issues, finish
+from pipeline.core.issues import capped, describe, empty_issues, finish, problem
 from pipeline.core.schema import Dataset, Schema
 from pipeline.core.weeks import utc_text
 from pipeline.ingest import layout
@@ -30,8 +30,7 @@ class Ingested:
 
 
 def _file_issue(file: InboxFile, code: str, detail: str = "", **extra) -> dict:
-    return {"source_file": file.source_file, "district_folder": file.district_code, "sheet": "",
-            "excel_row": None, "code": code, "detail": detail, **extra}
+    return problem(code, file.source_file, file.district_code, detail=detail, **extra)
 
 
 def _dataset_hint(file: InboxFile, schema: Schema) -> str | None:
@@ -60,28 +59,29 @@ def _nearest_unknown(header: str, unknown: tuple) -> str:
 
 
 def _sheet_issues(file: InboxFile, sheet: str, table: layout.SheetTable, dataset: Dataset) -> list[dict]:
-    base = {"source_file": file.source_file, "district_folder": file.district_code, "sheet": sheet,
-            "dataset": dataset.key, "excel_row": table.header_row}
-    found = [{**base, "code": "header_unknown", "column_letter": column.letter, "value": column.header,
-              "detail": _header_hint(column.header, dataset, column.key)} for column in table.unknown_headers]
+    def header_problem(code: str, **fields) -> dict:
+        return problem(code, file.source_file, file.district_code, sheet, table.header_row, dataset=dataset.key,
+                       **fields)
+
+    found = [header_problem("header_unknown", column_letter=column.letter, value=column.header,
+                            detail=_header_hint(column.header, dataset, column.key)) for column in table.unknown_headers]
     given = {column.key: column for column in table.columns}
     # A header read without its hints or by similarity: the district is told which field it was read as.
-    found += [{**base, "code": "header_read_as", "column_letter": column.letter, "value": column.header,
-               "field": column.key, "column": dataset.field(column.key).header}
+    found += [header_problem("header_read_as", column_letter=column.letter, value=column.header, field=column.key,
+                             column=dataset.field(column.key).header)
               for column in table.columns if column.how != layout.EXACT]
-    found += [{**base, "code": "header_duplicate", "column_letter": column.letter, "value": column.header,
-               "field": column.key, "column": dataset.field(column.key).header,
-               "expected": f"{given[column.key].letter} (“{given[column.key].header}”)"}
+    found += [header_problem("header_duplicate", column_letter=column.letter, value=column.header, field=column.key,
+                             column=dataset.field(column.key).header,
+                             expected=f"{given[column.key].letter} (“{given[column.key].header}”)")
               for column in table.duplicates]
     for key in table.missing_fields:
         form_field = dataset.field(key)
+        nearest = _nearest_unknown(form_field.header, table.unknown_headers)
         if form_field.required == "yes":
-            found.append({**base, "code": "header_missing", "field": key, "column": form_field.header,
-                          "detail": _nearest_unknown(form_field.header, table.unknown_headers)})
+            found.append(header_problem("header_missing", field=key, column=form_field.header, detail=nearest))
         elif form_field.required == "warn" or key in dataset.reported:
             # Said once for the sheet, not as a blank cell on every row: the figures it feeds are incomplete.
-            found.append({**base, "code": "column_missing", "field": key, "column": form_field.header,
-                          "detail": _nearest_unknown(form_field.header, table.unknown_headers)})
+            found.append(header_problem("column_missing", field=key, column=form_field.header, detail=nearest))
     return found
 
 
@@ -110,14 +110,15 @@ def ingest(file: InboxFile, outcome, schema: Schema, config, fingerprint: str) -
                                    fit=lambda form_field, cells: fit_share(cells, form_field, context))
         if table is None:
             if any(value not in (None, "") for row in sheet.rows[:50] for value in row):
-                notes.append({**_file_issue(file, "sheet_unrecognised"), "sheet": sheet.name, "excel_row": None})
+                notes.append(problem("sheet_unrecognised", file.source_file, file.district_code, sheet.name))
             continue
         dataset = schema.datasets[table.dataset]
         sheet_records, sheet_problems = validate_sheet(table, context)
         sheet_problems = sheet_problems.assign(source_file=file.source_file,
                                                district_folder=file.district_code, sheet=sheet.name)
         notes.extend(_sheet_issues(file, sheet.name, table, dataset))
-        notes.extend(merged.across_columns(sheet, table, _file_issue(file, "")))
+        notes.extend(merged.across_columns(sheet, table, {"source_file": file.source_file,
+                                                          "district_folder": file.district_code}))
         problems.append(sheet_problems)
         records.setdefault(table.dataset, []).append(sheet_records.assign(sheet=sheet.name, sheet_order=order))
         sheets.append({"version_id": file.version_id, "sheet": sheet.name, "sheet_order": order,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pipeline.core.issues import registered
 from pipeline.ingest.layout import SheetTable, column_letter
 from pipeline.sources.readers import RawSheet
 
@@ -65,7 +66,7 @@ def across_columns(sheet: RawSheet, table: SheetTable, base: dict) -> list[dict]
             continue
         start = _value_at(sheet, first_row, first_column)
         first = headers.get(first_column)
-        found.append({**base, "sheet": sheet.name, "dataset": table.dataset, "code": "merged_across_columns",
+        found.append({**base, "sheet": sheet.name, "dataset": table.dataset, "code": registered("merged_across_columns"),
                       "excel_row": first_row + 1,
                       "column_letter": column_letter(first_column), "field": first.key if first else "",
                       "column": first.header if first else column_letter(first_column),

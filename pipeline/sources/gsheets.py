@@ -31,6 +31,7 @@ from gspread.utils import DateTimeOption, ValueRenderOption, absolute_range_name
 
 from pipeline.core.atomic import atomic_path
 from pipeline.core.errors import ConfigError
+from pipeline.core.issues import problem
 from pipeline.core.wording import wording
 from pipeline.sources.inbox import InboxFile
 from pipeline.sources.readers import RawSheet, ReadOutcome, has_cells
@@ -340,10 +341,9 @@ def _note(code: str, district: str, label: str, moment: dt.datetime, value: str 
           reference: str = "") -> dict:
     """A problem shaped like inbox.discover's notes, with its Thai message already written."""
     entry = sheets_wording()["problems"][code]
-    return {"source_file": f"gsheets/{district}/{label}" if district else "gsheets", "district_folder": district,
-            "sheet": "", "submitted_at": moment, "code": code, "value": value, "expected": expected,
-            "reference": reference, "severity": entry["severity"],
-            "message": entry["message"].format(value=value, expected=expected, reference=reference)}
+    return problem(code, f"gsheets/{district}/{label}" if district else "gsheets", district, submitted_at=moment,
+                   value=value, expected=expected, reference=reference, severity=entry["severity"],
+                   message=entry["message"].format(value=value, expected=expected, reference=reference))
 
 
 def _fallback(source: SheetSource, key: str, failure: SheetsFailure, week_dir: Path, moment: dt.datetime,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.config import Config
+from pipeline.core.issues import problem, registered
 from pipeline.sources.readers import unicode_name
 from pipeline.thai import gazetteer
 
@@ -108,22 +109,22 @@ def discover(inputs: Path, config: Config, now: dt.datetime) -> tuple[list[Inbox
         if suffix in QUIET_SUFFIXES:
             continue
         code = gazetteer.resolve_folder(folder, config.districts, config.province_code) if folder else None
-        note = {"source_file": relative, "district_folder": code or "", "sheet": "", "submitted_at": now}
         try:
             found = _look(path, inputs, config, code, folder, relative, suffix, now)
         except FileNotFoundError:
-            notes.append({**note, "code": "file_vanished"})
+            notes.append(problem("file_vanished", relative, code, submitted_at=now))
             continue
         except NotAFile:
-            notes.append({**note, "code": "not_a_data_file"})
+            notes.append(problem("not_a_data_file", relative, code, submitted_at=now))
             continue
         except OSError as error:   # a name too long for the system, no permission
-            notes.append({**note, "code": "path_unreadable", "detail": error.strerror or type(error).__name__})
+            notes.append(problem("path_unreadable", relative, code, submitted_at=now,
+                                 detail=error.strerror or type(error).__name__))
             continue
         if isinstance(found, InboxFile):
             files.append(found)
         else:
-            notes.append({**note, **found})
+            notes.append(problem(source_file=relative, district_folder=code, **found))
     notes += [_walk_note(error, inputs, config, now) for error in errors]
     return files, notes
 
@@ -136,12 +137,12 @@ def _look(path: Path, inputs: Path, config: Config, code: str | None, folder: st
         raise NotAFile("not a regular file")
     submitted = dt.datetime.fromtimestamp(info.st_mtime, tz=config.timezone)
     if suffix not in DATA_SUFFIXES:
-        return {"code": "file_unreadable", "problem": "unsupported_type", "submitted_at": submitted}
+        return {"code": registered("file_unreadable"), "problem": "unsupported_type", "submitted_at": submitted}
     if code is None:
-        return {"code": "folder_unknown", "value": folder or "(inputs)", "submitted_at": submitted}
+        return {"code": registered("folder_unknown"), "value": folder or "(inputs)", "submitted_at": submitted}
     sha256 = file_sha256(path)
     if _changed_since(path, info):  # written to while we read it: a copy in progress, whatever its mtime
-        return {"code": "still_arriving", "submitted_at": submitted}
+        return {"code": registered("still_arriving"), "submitted_at": submitted}
     return InboxFile(path, relative, folder, code, info.st_size, submitted, sha256)
 
 
@@ -155,8 +156,7 @@ def _walk_note(error: OSError, inputs: Path, config: Config, now: dt.datetime) -
     folder = unicode_name(parts[0]) if parts else ""
     code = gazetteer.resolve_folder(folder, config.districts, config.province_code) if folder else None
     relative = "/".join(unicode_name(part) for part in parts) or "."
-    return {"source_file": relative, "district_folder": code or "", "sheet": "", "submitted_at": now,
-            "code": "folder_unreadable", "detail": error.strerror or type(error).__name__}
+    return problem("folder_unreadable", relative, code, submitted_at=now, detail=error.strerror or type(error).__name__)
 
 
 def _changed_since(path: Path, before: os.stat_result) -> bool:
@@ -188,8 +188,8 @@ def second_look(files: list[InboxFile], config: Config, now: dt.datetime,
         return files, []
     sleep(config.look_again_seconds)
     moving = {f.source_file for f in recent if _moved(f)}
-    notes = [{"source_file": f.source_file, "district_folder": f.district_code, "sheet": "", "submitted_at": now,
-              "code": "still_arriving"} for f in recent if f.source_file in moving]
+    notes = [problem("still_arriving", f.source_file, f.district_code, submitted_at=now)
+             for f in recent if f.source_file in moving]
     return [f for f in files if f.source_file not in moving], notes
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from pipeline.core import weeks
 from pipeline.core.config import Config
-from pipeline.core.issues import describe, empty_issues, finish
+from pipeline.core.issues import describe, empty_issues, finish, registered
 from pipeline.core.schema import Schema
 from pipeline.linkage import people
 from pipeline.week import counted
@@ -54,7 +54,7 @@ def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: 
     frame = pd.DataFrame({
         "source_file": same_week["source_file"], "district_folder": same_week["district_folder"],
         "sheet": same_week["sheet"], "dataset": same_week["dataset"], "excel_row": same_week["excel_row"],
-        "code": "duplicate_row", "column_letter": "", "column": "", "value": "",
+        "code": registered("duplicate_row"), "column_letter": "", "column": "", "value": "",
         "reference": [labels["row_reference"].format(file=f, sheet=s, row=int(r)) for f, s, r in zip(
             same_week["first_source_file"], same_week["first_sheet"], same_week["first_excel_row"])],
     })
@@ -68,7 +68,7 @@ def _update_issues(updates: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     frame = pd.DataFrame({
         "source_file": updates["source_file"], "district_folder": updates["district_folder"],
         "sheet": updates["sheet"], "dataset": updates["dataset"], "excel_row": updates["excel_row"],
-        "code": "row_updated", "column_letter": "", "column": "", "value": "", "detail": updates["changes"],
+        "code": registered("row_updated"), "column_letter": "", "column": "", "value": "", "detail": updates["changes"],
     })
     return describe(frame, schema)
 
