@@ -29,12 +29,17 @@ from pipeline.outputs import review as review_io
 from pipeline.outputs.feedback import plan as feedback
 from pipeline.runtime import locking
 from pipeline.runtime import staging
+from pipeline.runtime.limits import ReadLimits, limits_of
+from pipeline.runtime.processes import read_and_process
 from pipeline.sources import inbox
 from pipeline.sources import readers
+from pipeline.sources.handoff import HANDOFF_SUFFIX, save_handoff
+from pipeline.sources.sniff import detect_kind
 from pipeline.store import database as store
 from pipeline.store import week_cache
 from pipeline.week.dashboard import prepare_dashboard
 from pipeline.week.report import WeekResult, build_week
+
 
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
@@ -50,9 +55,9 @@ def fingerprint(config: Config) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_limits(config: Config) -> readers.ReadLimits:
+def read_limits(config: Config) -> ReadLimits:
     """Parser limits from config.yaml."""
-    return readers.limits_of(config.limits)
+    return limits_of(config.limits)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
     def process(index: int, outcome):
         product = ingest(todo[index], outcome, schema, config, stamp)
         if not outcome.problem:   # an .xlsx is marked in its own package: its copy needs the layout, not the cells
-            readers.save_handoff(outcome, handoff / f"{todo[index].version_id}{readers.HANDOFF_SUFFIX}",
+            save_handoff(outcome, handoff / f"{todo[index].version_id}{HANDOFF_SUFFIX}",
                                  with_cells=outcome.kind != "xlsx")
         return store.pack(product, schema)   # records as the store's JSON, made here on the second core
 
@@ -99,7 +104,9 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
             progress(f"  อ่านแล้ว {count}/{len(todo)} ไฟล์")
 
     # One pool for every file (no batches): a worker is never left idle waiting for a batch's slowest file.
-    readers.read_and_process([f.path for f in todo], process, read_limits(config), workers, finished=finished)
+    # The reader is looked up now, not at import: the children fork from this process as it is.
+    read_and_process([f.path for f in todo], process, read_limits(config), workers, reader=readers.read_file,
+                     kind_of=detect_kind, finished=finished)
     return arriving
 
 

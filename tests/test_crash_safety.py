@@ -47,7 +47,7 @@ def checkpoint_in_source(name: str) -> bool:
 def install_checkpoints() -> None:
     """In a forked child only: checkpoints the pipeline does not call yet, and one inside xlsxwriter's packaging."""
     from pipeline import run
-    from pipeline.sources import readers
+    from pipeline.runtime import processes
     from pipeline.store import database as store
     import xlsxwriter.workbook
 
@@ -65,7 +65,7 @@ def install_checkpoints() -> None:
         return wrapper
 
     if not checkpoint_in_source("read"):
-        readers.finish_child = after(readers.finish_child, "read")
+        processes.finish_child = after(processes.finish_child, "read")
     if not checkpoint_in_source("store_version"):
         store._replace_version = before(store._replace_version, "store_version")
     if not checkpoint_in_source("commit"):
@@ -389,13 +389,13 @@ def test_stale_temporaries_of_every_week_are_swept_at_start(states, tmp_path):
 
 
 def test_scratch_of_a_killed_reader_is_swept(tmp_path):
-    from pipeline.sources import readers
+    from pipeline.runtime import processes
     dead = tmp_path / f"readers-{2**22 + 17}-x"   # above the default pid_max: no such process
     dead.mkdir()
     (dead / "snapshot.xlsx").write_bytes(b"a copy of a district file")
     alive = tmp_path / f"readers-{os.getpid()}-y"
     alive.mkdir()
-    assert readers.sweep_scratch(str(tmp_path)) == 1
+    assert processes.sweep_scratch(str(tmp_path)) == 1
     assert not dead.exists() and alive.exists()
 
 

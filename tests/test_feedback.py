@@ -20,7 +20,9 @@ from pipeline.core.config import load_config
 from pipeline.core.schema import load_schema
 from pipeline.outputs.feedback.book import FILLS, clean, write_book
 from pipeline.run import run_weekly
-from pipeline.sources.readers import HANDOFF_SUFFIX, RawSheet, read_file, save_handoff
+from pipeline.sources.readers import read_file
+from pipeline.core.outcome import RawSheet
+from pipeline.sources.handoff import HANDOFF_SUFFIX, save_handoff
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_readers import compound_file

@@ -7,7 +7,7 @@ import openpyxl
 
 from pipeline.outputs.feedback.book import FILLS, unique_titles, write_book
 from pipeline.outputs.feedback.plan import Mark
-from pipeline.sources.readers import RawSheet
+from pipeline.core.outcome import RawSheet
 
 ROWS = [
     ["แบบรายงาน", "", ""],

@@ -14,7 +14,9 @@ from odf.text import P
 from pipeline.ingest.layout import build_table
 from pipeline.ingest.merged import fill_down, filled
 from pipeline.run import run_weekly
-from pipeline.sources.readers import RawSheet, ods_merged_ranges, read_file
+from pipeline.sources.readers import read_file
+from pipeline.core.outcome import RawSheet
+from pipeline.sources.workbooks import ods_merged_ranges
 from tests.builders import headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
 from tests.test_readers import biff8_workbook_stream, compound_file

@@ -13,8 +13,13 @@ import openpyxl
 import pandas
 import pytest
 
+from pipeline.core.outcome import cell_count
+from pipeline.runtime import processes
+from pipeline.runtime.limits import ReadLimits
 from pipeline.sources import readers
-from pipeline.sources.readers import ReadLimits, detect_kind, read_file, read_files
+from pipeline.sources.handoff import HANDOFF_SUFFIX, read_handoff, save_handoff
+from pipeline.sources.readers import read_file, read_files
+from pipeline.sources.sniff import detect_kind
 
 THAI_ROWS = [['อำเภอ', 'ชื่อ', 'โทร'], ['เมืองราชบุรี', 'นายสมชาย ใจดี', '0812345678'], ['บ้านโป่ง', 'นางสาวสมหญิง', '0898765432']]
 
@@ -383,6 +388,12 @@ def test_xfd1048576_is_refused_before_calamine(tmp_path):
     assert [outcome.problem for outcome in read_files([path, stripped])] == ['too_many_cells'] * 2
 
 
+def read_files_with(paths, *arguments, **keywords):
+    """processes.read_and_process reading with the readers, as the pipeline does."""
+    return processes.read_and_process(paths, *arguments, reader=keywords.pop("reader", read_file),
+                                      kind_of=detect_kind, **keywords)
+
+
 def test_symlink_and_fifo_are_refused(tmp_path):
     target = build_small_xlsx(tmp_path / 'real.xlsx')
     (tmp_path / 'link.xlsx').symlink_to(target)
@@ -469,7 +480,7 @@ def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
     for path, rows in zip(paths, (1, 3000, 300)):
         path.write_text('a,b\n' + '1,2\n' * rows, encoding='utf-8')
     calls, counts = [], []
-    pairs = readers.read_and_process(paths, lambda index, outcome: (os.getpid(), len(outcome.sheets[0].rows)),
+    pairs = read_files_with(paths, lambda index, outcome: (os.getpid(), len(outcome.sheets[0].rows)),
                                      workers=2, meanwhile=lambda: calls.append(os.getpid()),
                                      finished=lambda index, outcome, product: counts.append((index, product[1])))
     assert calls == [os.getpid()]
@@ -479,7 +490,7 @@ def test_meanwhile_runs_once_in_the_parent_while_children_work(tmp_path):
     assert [product[1] for _, product in pairs] == [2, 3001, 301]
     assert all(product[0] != os.getpid() for _, product in pairs)
     nothing_to_read = []
-    assert readers.read_and_process([], meanwhile=lambda: nothing_to_read.append(1)) == [] and nothing_to_read == [1]
+    assert read_files_with([], meanwhile=lambda: nothing_to_read.append(1)) == [] and nothing_to_read == [1]
 
 
 def test_meanwhile_steps_run_in_the_parent_one_at_a_time_while_children_are_replaced(tmp_path):
@@ -494,7 +505,7 @@ def test_meanwhile_steps_run_in_the_parent_one_at_a_time_while_children_are_repl
             seen.append((os.getpid(), len(arrived)))
             yield
 
-    pairs = readers.read_and_process(paths, lambda index, outcome: index, workers=1, meanwhile=steps(),
+    pairs = read_files_with(paths, lambda index, outcome: index, workers=1, meanwhile=steps(),
                                      finished=lambda index, outcome, product: arrived.append(product))
     assert [product for _, product in pairs] == [0, 1, 2, 3] and sorted(arrived) == [0, 1, 2, 3]
     assert [pid for pid, _ in seen] == [os.getpid()] * 6
@@ -506,22 +517,22 @@ def test_meanwhile_steps_run_in_the_parent_one_at_a_time_while_children_are_repl
 def test_a_slow_meanwhile_does_not_time_out_children_that_finished(tmp_path):
     path = tmp_path / 'a.csv'
     path.write_text('a\n1\n', encoding='utf-8')
-    pairs = readers.read_and_process([path], limits=ReadLimits(seconds=1.0), meanwhile=lambda: time.sleep(2.5))
+    pairs = read_files_with([path], limits=ReadLimits(seconds=1.0), meanwhile=lambda: time.sleep(2.5))
     assert pairs[0][0].problem is None and pairs[0][0].sheets[0].rows == [['a'], ['1']]
 
 
 def test_handed_off_cells_read_back_as_parsed(tmp_path):
     source = build_xlsx(tmp_path / 'district.xlsx')
     outcome = read_file(source)
-    kept = tmp_path / f'version{readers.HANDOFF_SUFFIX}'
-    readers.save_handoff(outcome, kept)
-    assert readers.read_handoff(str(kept)) == outcome
-    assert readers.read_handoff(str(source)) == outcome   # any other path is parsed as usual
+    kept = tmp_path / f'version{HANDOFF_SUFFIX}'
+    save_handoff(outcome, kept)
+    assert read_handoff(str(kept)) == outcome
+    assert read_handoff(str(source)) == outcome   # any other path is parsed as usual
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(['district.xlsx', kept.name])   # no .partial
-    layout_only = tmp_path / f'layout{readers.HANDOFF_SUFFIX}'
-    readers.save_handoff(outcome, layout_only, with_cells=False)
-    sheets = readers.read_handoff(str(layout_only)).sheets
+    layout_only = tmp_path / f'layout{HANDOFF_SUFFIX}'
+    save_handoff(outcome, layout_only, with_cells=False)
+    sheets = read_handoff(str(layout_only)).sheets
     assert [(s.name, s.hidden, s.first_row, s.first_column, s.merged) for s in sheets] == \
         [(s.name, s.hidden, s.first_row, s.first_column, s.merged) for s in outcome.sheets]
     assert all(s.rows == [] for s in sheets)
-    assert [readers.cell_count(s) for s in sheets] == [sum(map(len, s.rows)) for s in outcome.sheets] != [0]
+    assert [cell_count(s) for s in sheets] == [sum(map(len, s.rows)) for s in outcome.sheets] != [0]

@@ -27,7 +27,7 @@ from pipeline.outputs.feedback import book as feedback_book
 from pipeline.outputs.feedback.plan import Line, Mark
 from pipeline.outputs.xlsx import marks as xlsx_marks
 from pipeline.outputs.xlsx.sheet_xml import EXCEL_TEXT_LIMIT, ELLIPSIS, fitted
-from pipeline.sources.readers import RawSheet
+from pipeline.core.outcome import RawSheet
 from tests.builders import xlsx_book
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")

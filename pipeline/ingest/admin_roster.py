@@ -8,11 +8,12 @@ import pandas as pd
 
 from pipeline.core.issues import ISSUE_COLUMNS, registered
 from pipeline.core.ministry_settings import MinistrySettings
+from pipeline.core.outcome import RawSheet
 from pipeline.core.schema import load_schema
 from pipeline.core.wording import wording
-from pipeline.sources import readers
+from pipeline.runtime.limits import ReadLimits
+from pipeline.sources.readers import read_file
 from pipeline.thai.normalize import clean_text, match_key, parse_phones
-
 
 
 def ministry_wording() -> dict:
@@ -68,7 +69,7 @@ def _header_positions(rows: list[list]) -> tuple[int, dict[str, int]] | None:
     return best
 
 
-def roster_table(sheet: readers.RawSheet, source_file: str) -> pd.DataFrame | None:
+def roster_table(sheet: RawSheet, source_file: str) -> pd.DataFrame | None:
     """The admins listed on one sheet (raw cells, one row each), or None when it holds no form E table."""
     found = _header_positions(sheet.rows)
     if found is None:
@@ -83,12 +84,12 @@ def roster_table(sheet: readers.RawSheet, source_file: str) -> pd.DataFrame | No
     return pd.DataFrame(records, columns=[*FIELDS, *PLACE_COLUMNS]).astype(object)
 
 
-def read_roster_file(path: Path, source_file: str, limits: readers.ReadLimits) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_roster_file(path: Path, source_file: str, limits: ReadLimits) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The admins in a form E workbook or CSV, and any problem reading it."""
     if not path.is_file():
         return empty_roster(), problems_frame([problem("admin_roster_missing", value=source_file,
                                                        source_file=source_file)])
-    outcome = readers.read_file(path, limits)
+    outcome = read_file(path, limits)
     if outcome.problem:
         detail = load_schema().wording["file_problems"].get(outcome.problem, outcome.detail)
         return empty_roster(), problems_frame([problem("admin_roster_unreadable", value=source_file,
@@ -102,7 +103,7 @@ def read_roster_file(path: Path, source_file: str, limits: readers.ReadLimits) -
 
 
 def read_admin_roster(settings: MinistrySettings, inputs_dir: Path,
-                      limits: readers.ReadLimits = readers.ReadLimits()) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      limits: ReadLimits = ReadLimits()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The province's admins as written (inline in config, or the roster workbook in the inbox), and read problems."""
     if settings.admin_inline is not None:
         records = [{**admin, "source_file": "config.yaml", "excel_row": None} for admin in settings.admin_inline]
@@ -170,7 +171,7 @@ def validate_admins(roster: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def admin_form(settings: MinistrySettings, inputs_dir: Path,
-               limits: readers.ReadLimits = readers.ReadLimits()) -> tuple[pd.DataFrame, pd.DataFrame]:
+               limits: ReadLimits = ReadLimits()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and check form E in one call: (admins, every problem found)."""
     roster, read_problems = read_admin_roster(settings, inputs_dir, limits)
     if not read_problems.empty:

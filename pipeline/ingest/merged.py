@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from pipeline.core.issues import registered
 from pipeline.ingest.layout import SheetTable, column_letter
-from pipeline.sources.readers import RawSheet
+from pipeline.core.outcome import RawSheet
 
 
 def _blank(value) -> bool:

@@ -34,7 +34,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.issues import problem
 from pipeline.core.wording import wording
 from pipeline.sources.inbox import InboxFile
-from pipeline.sources.readers import RawSheet, ReadOutcome, has_cells
+from pipeline.core.outcome import RawSheet, ReadOutcome, has_cells
 from pipeline.thai.dates import thai_datetime
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets.readonly",
@@ -78,7 +78,7 @@ class FetchedSource(InboxFile):
     from_snapshot: bool = False
 
     def read(self) -> ReadOutcome:
-        """The snapshot's worksheets as raw sheets, as readers.read_file gives a workbook's."""
+        """The snapshot's worksheets as raw sheets, as sources.readers.read_file gives a workbook's."""
         return read_snapshot(self.path)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.core.config import Config
 from pipeline.core.issues import problem, registered
-from pipeline.sources.readers import unicode_name
+from pipeline.sources.sniff import unicode_name
 from pipeline.thai import gazetteer
 
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt"}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.outputs.style import HEADER_FILL, TOTAL_FILL, fmt, new_workbook
 from pipeline.outputs.xlsx.sheet_xml import SheetBody, fitted, grapheme_boundary, sheet_body
-from pipeline.sources.readers import RawSheet
+from pipeline.core.outcome import RawSheet
 
 FILLS = {"error": "FF9C9C", "warning": "FFD966"}   # red and amber under which black text stays readable
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}   # a cell shows its worst; info (no fill) only gets a note

@@ -19,16 +19,22 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 from pipeline.core.atomic import move_into_place, temporary_beside
 from pipeline.core.config import Config
 from pipeline.core.issues import expanded
+from pipeline.core.outcome import ReadOutcome, cell_count
 from pipeline.core.schema import Schema
 from pipeline.core.wording import wording
 from pipeline.outputs.feedback import book as feedback_book
 from pipeline.outputs.feedback.book import WIDTHS, clean
 from pipeline.outputs.xlsx import marks as xlsx_marks
 from pipeline.outputs.xlsx.sheet_xml import grapheme_boundary
+from pipeline.runtime.limits import ReadLimits, address_space_bytes, limits_of
+from pipeline.runtime.processes import file_size, read_and_process
 from pipeline.sources import inbox
-from pipeline.sources import readers
+from pipeline.sources.handoff import HANDOFF_SUFFIX, read_handoff
+from pipeline.sources.readers import read_file
+from pipeline.sources.sniff import detect_kind
 from pipeline.thai.dates import thai_datetime
 from pipeline.week.report import WeekResult
+
 
 SUFFIX = ".feedback.xlsx"
 MAX_NAME_BYTES = 255   # the longest file name the usual file systems take, in UTF-8 bytes (Thai: 3 a character)
@@ -354,10 +360,10 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
     """Write a feedback workbook for each file submitted this week (its newest version); return their paths.
 
     Copies are made in limited child processes, two at a time: each takes the cells this run already
-    parsed from `handoff` (readers.save_handoff), or parses the file again with the same limits (on a
+    parsed from `handoff` (sources.handoff.save_handoff), or parses the file again with the same limits (on a
     rerun, when the store already held it), and writes its workbook; the files are moved into place
     here, one by one, once all are written. `meanwhile` (the week's other outputs: a callable or an
-    iterator of steps, see readers.read_and_process) runs in this process while the copies are being made.
+    iterator of steps, see runtime.processes.read_and_process) runs in this process while the copies are being made.
     """
     jobs = plan_jobs(result, inputs_dir, week_dir, config)
     temporaries = {job.target: temporary_beside(job.target) for job in jobs}
@@ -381,12 +387,12 @@ def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config:
 def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config: Config,
                   schema: Schema, meanwhile=None, handoff: Path | None = None) -> dict[Path, str]:
     """Write each marked copy in a child process; target -> 'written' or why only the summary can be given."""
-    limits = readers.limits_of(config.limits)
+    limits = limits_of(config.limits)
     # The child inherits this process's address space (the whole week): the parser's allowance comes on top.
-    limits = replace(limits, memory_bytes=limits.memory_bytes + readers.address_space_bytes())
+    limits = replace(limits, memory_bytes=limits.memory_bytes + address_space_bytes())
     maximum = int(config.limits.get("feedback_max_cells", MAX_COPY_CELLS))
 
-    def process(index: int, outcome: readers.ReadOutcome) -> str:
+    def process(index: int, outcome: ReadOutcome) -> str:
         try:
             return _write_copy(temporaries[jobs[index].target], jobs[index], outcome, maximum, result, config, schema,
                                limits)
@@ -396,22 +402,22 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
             return "failed"
 
     def parsed(job: Job) -> Path:
-        kept = handoff / f"{job.version_id}{readers.HANDOFF_SUFFIX}" if handoff else None
+        kept = handoff / f"{job.version_id}{HANDOFF_SUFFIX}" if handoff else None
         return kept if kept and kept.exists() else job.source
 
-    pairs = readers.read_and_process([parsed(job) for job in jobs], process, limits,
-                                     int(config.limits.get("workers", 2)), meanwhile, readers.read_handoff,
-                                     sizes=[readers.file_size(str(job.source)) for job in jobs])
+    pairs = read_and_process([parsed(job) for job in jobs], process, limits, int(config.limits.get("workers", 2)),
+                             meanwhile, reader=read_handoff, kind_of=detect_kind,
+                             sizes=[file_size(str(job.source)) for job in jobs])
     return {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
             for job, (outcome, product) in zip(jobs, pairs)}
 
 
-def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int, result: WeekResult,
-                config: Config, schema: Schema, limits: readers.ReadLimits) -> str:
+def _write_copy(path: Path, job: Job, outcome: ReadOutcome, maximum: int, result: WeekResult,
+                config: Config, schema: Schema, limits: ReadLimits) -> str:
     """The summary and the marked copy of one file (in the child that has just read it)."""
     if outcome.problem:
         return _gone(job) or ("too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed")
-    if sum(readers.cell_count(sheet) for sheet in outcome.sheets) > maximum:
+    if sum(cell_count(sheet) for sheet in outcome.sheets) > maximum:
         return "too_large"
     original = _checked_bytes(job)
     if not isinstance(original, bytes):
@@ -425,7 +431,7 @@ def _write_copy(path: Path, job: Job, outcome: readers.ReadOutcome, maximum: int
         except Exception:   # Unpatchable, or a package spelled in a way not foreseen: rebuilt from its cells below
             pass
     if any(sheet.cells is not None for sheet in outcome.sheets):   # handed off without its cells: read them now
-        outcome = readers.read_file(str(job.source), limits)
+        outcome = read_file(str(job.source), limits)
         if outcome.problem:
             return "too_large" if outcome.problem in ("file_too_large", "too_many_cells") else "failed"
     summary_title = feedback_wording()["labels"]["summary_sheet"]
@@ -456,7 +462,7 @@ def _gone(job: Job) -> str | None:
     return "missing" if job.source is not None and not os.path.lexists(job.source) else None
 
 
-def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], result: WeekResult, config: Config,
+def _planned(job: Job, outcome: ReadOutcome, titles: dict[str, str], result: WeekResult, config: Config,
              schema: Schema) -> tuple[list[Line], list[Mark]]:
     """The summary sheet's lines and the cells to mark, for a copy whose sheets are named `titles`."""
     first_columns = {sheet.name: sheet.first_column + 1 for sheet in outcome.sheets}
@@ -466,7 +472,7 @@ def _planned(job: Job, outcome: readers.ReadOutcome, titles: dict[str, str], res
                          district_status(result, version)), marks
 
 
-def _write_marked_original(path: Path, original: bytes, job: Job, outcome: readers.ReadOutcome, result: WeekResult,
+def _write_marked_original(path: Path, original: bytes, job: Job, outcome: ReadOutcome, result: WeekResult,
                            config: Config, schema: Schema) -> None:
     """The district's own .xlsx with the summary in front and the problem cells marked (xlsx_marks)."""
     labels = feedback_wording()["labels"]

@@ -22,7 +22,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.outputs.feedback.book import note_height
 from pipeline.outputs.xlsx.sheet_xml import SheetBody, with_body
-from pipeline.sources.readers import column_number
+from pipeline.sources.workbooks import column_number
 from pipeline.outputs.xlsx.comments import (SEPARATOR, comments_xml, merged_comments_xml, note_blocks, note_texts,
                                             vml_xml)
 from pipeline.outputs.xlsx.package import (COMMENTS_TYPE, VML_TYPE, WORKSHEET_TYPE, ContentTypes, Unpatchable,
