@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from pipeline.outputs.feedback import plan as feedback
 from pipeline.runtime import locking
 from pipeline.runtime import staging
 from pipeline.runtime.limits import ReadLimits, limits_of
-from pipeline.runtime.processes import read_and_process
+from pipeline.runtime.processes import alongside, read_and_process
 from pipeline.sources import inbox
 from pipeline.sources import readers
 from pipeline.sources.handoff import HANDOFF_SUFFIX, save_handoff
@@ -216,15 +217,21 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     # Everything is written into a staging folder and switched in whole: a failure leaves the old week as it was.
     staged = staging.staging_dir(outputs_dir, week.isoformat())
 
-    def write_reports():
-        yield from outputs.week_outputs(result, staged, config, schema, dashboard)
-        ministry.write_ministry(result.report, admins, admin_problems, staged, config, ministry_settings)
-        yield
-        with atomic.atomic_path(staged / f"possible_duplicates_{week.isoformat()}.xlsx") as path:
-            review_io.write_review_workbook(path, result.review, result.report, config)
-
-    # The reports are written here, one file per step, while the feedback copies are made in child
-    # processes: between two steps finished copies are replaced by the next ones (both cores busy).
-    feedback.write_feedback(result, inputs, staged, config, schema, meanwhile=write_reports(), handoff=handoff)
+    copies = feedback.copy_work(result, inputs, staged, config, schema, handoff)
+    # The district feedback copies are made in child processes while this process writes the week's reports.
+    pairs = alongside(copies.work, _report_steps(result, dashboard, admins, admin_problems, staged, config, schema))
+    feedback.finish_copies(copies, pairs, result, config, schema)
     staging.switch_in(staged, week_dir)
     return RunResult(week_dir, result, dashboard.notices)
+
+
+def _report_steps(result: WeekResult, dashboard, admins: pd.DataFrame, admin_problems: pd.DataFrame, staged: Path,
+                  config: Config, schema) -> Iterator[None]:
+    """The week's reports, one file per step: report.json, the issues, province and ministry workbooks, index.html,
+    the possible duplicates."""
+    yield from outputs.week_outputs(result, staged, config, schema, dashboard)
+    ministry.write_ministry(result.report, admins, admin_problems, staged, config, config.ministry)
+    yield
+    week = result.report["week"]
+    with atomic.atomic_path(staged / f"possible_duplicates_{week}.xlsx") as path:
+        review_io.write_review_workbook(path, result.review, result.report, config)

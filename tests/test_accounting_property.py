@@ -162,7 +162,7 @@ class skipped_writing:
 
     WRITERS = [(outputs, "week_outputs", lambda *arguments, **keywords: iter(())),
                (ministry, "write_ministry", lambda *arguments, **keywords: None),
-               (feedback, "write_feedback", lambda *arguments, **keywords: [])]
+               (feedback, "plan_jobs", lambda *arguments, **keywords: [])]
 
     def __enter__(self):
         self.patch = pytest.MonkeyPatch()

@@ -23,6 +23,7 @@ import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 from pipeline.core.outcome import ReadOutcome, failed
@@ -299,3 +300,23 @@ def stop_child(child: Child) -> None:
     os.waitpid(child.pid, 0)
     os.close(child.descriptor)
     shutil.rmtree(child.scratch, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class ChildWork:
+    """Files to process in limited children: how each is read, what a child does with it, how big each is."""
+
+    paths: list
+    process: Callable
+    reader: Callable
+    kind_of: Callable
+    limits: ReadLimits
+    workers: int = 2
+    sizes: list | None = None
+
+
+def alongside(work: ChildWork, steps: Iterator | None) -> list[tuple]:
+    """Run `work` in child processes while this process takes `steps` one at a time (both cores busy):
+    between two steps, finished children are replaced. Returns (outcome, product) per path, in order."""
+    return read_and_process(work.paths, work.process, work.limits, work.workers, steps, reader=work.reader,
+                            kind_of=work.kind_of, sizes=work.sizes)

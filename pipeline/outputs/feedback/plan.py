@@ -27,7 +27,7 @@ from pipeline.outputs.feedback.book import WIDTHS, clean
 from pipeline.outputs.xlsx import marks as xlsx_marks
 from pipeline.outputs.xlsx.sheet_xml import grapheme_boundary
 from pipeline.runtime.limits import ReadLimits, address_space_bytes, limits_of
-from pipeline.runtime.processes import file_size, read_and_process
+from pipeline.runtime.processes import ChildWork, alongside, file_size
 from pipeline.sources import inbox
 from pipeline.sources.handoff import HANDOFF_SUFFIX, read_handoff
 from pipeline.sources.readers import read_file
@@ -355,38 +355,27 @@ def listed_duplicates(result: WeekResult, version_id: str) -> pd.DataFrame:
     return mine[result.window.contains(mine["first_submitted_at"]) & ~resent]
 
 
-def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config,
-                   schema: Schema, meanwhile=None, handoff: Path | None = None) -> list[Path]:
-    """Write a feedback workbook for each file submitted this week (its newest version); return their paths.
+@dataclass(frozen=True)
+class Copies:
+    """The week's feedback workbooks to make: each job, the temporary it is written to, the child work."""
 
-    Copies are made in limited child processes, two at a time: each takes the cells this run already
-    parsed from `handoff` (sources.handoff.save_handoff), or parses the file again with the same limits (on a
-    rerun, when the store already held it), and writes its workbook; the files are moved into place
-    here, one by one, once all are written. `meanwhile` (the week's other outputs: a callable or an
-    iterator of steps, see runtime.processes.read_and_process) runs in this process while the copies are being made.
+    jobs: list[Job]
+    temporaries: dict[Path, Path]
+    work: ChildWork
+    week_dir: Path
+
+
+def copy_work(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config, schema: Schema,
+              handoff: Path | None = None) -> Copies:
+    """What making the feedback copies takes: one child per file, two at a time (runtime.alongside runs it).
+
+    Each child takes the cells this run already parsed from `handoff` (sources.handoff.save_handoff), or
+    parses the file again with the same limits (on a rerun, when the store already held it), and writes its
+    workbook into a temporary; finish_copies moves them into place.
     """
     jobs = plan_jobs(result, inputs_dir, week_dir, config)
     temporaries = {job.target: temporary_beside(job.target) for job in jobs}
-    try:
-        verdicts = _write_copies([job for job in jobs if job.refusal is None], temporaries, result, config, schema,
-                                 meanwhile, handoff)
-        for job in jobs:
-            verdict = verdicts.get(job.target, job.refusal)
-            if verdict != "written":
-                _write_summary_only(temporaries[job.target], job, verdict, result, config, schema)
-            move_into_place(temporaries[job.target], job.target)
-    finally:
-        for temporary in temporaries.values():
-            temporary.unlink(missing_ok=True)
-    written = [job.target for job in jobs]
-    for stale in set((week_dir / "feedback").rglob(f"*{SUFFIX}")) - set(written):
-        stale.unlink()   # a rerun of the week leaves exactly this run's workbooks
-    return written
-
-
-def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config: Config,
-                  schema: Schema, meanwhile=None, handoff: Path | None = None) -> dict[Path, str]:
-    """Write each marked copy in a child process; target -> 'written' or why only the summary can be given."""
+    copying = [job for job in jobs if job.refusal is None]
     limits = limits_of(config.limits)
     # The child inherits this process's address space (the whole week): the parser's allowance comes on top.
     limits = replace(limits, memory_bytes=limits.memory_bytes + address_space_bytes())
@@ -394,8 +383,8 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
 
     def process(index: int, outcome: ReadOutcome) -> str:
         try:
-            return _write_copy(temporaries[jobs[index].target], jobs[index], outcome, maximum, result, config, schema,
-                               limits)
+            return _write_copy(temporaries[copying[index].target], copying[index], outcome, maximum, result, config,
+                               schema, limits)
         except MemoryError:
             raise
         except Exception:   # a file we cannot copy still gets its summary
@@ -405,11 +394,43 @@ def _write_copies(jobs: list[Job], temporaries: dict, result: WeekResult, config
         kept = handoff / f"{job.version_id}{HANDOFF_SUFFIX}" if handoff else None
         return kept if kept and kept.exists() else job.source
 
-    pairs = read_and_process([parsed(job) for job in jobs], process, limits, int(config.limits.get("workers", 2)),
-                             meanwhile, reader=read_handoff, kind_of=detect_kind,
-                             sizes=[file_size(str(job.source)) for job in jobs])
-    return {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
-            for job, (outcome, product) in zip(jobs, pairs)}
+    work = ChildWork([parsed(job) for job in copying], process, read_handoff, detect_kind, limits,
+                     int(config.limits.get("workers", 2)), [file_size(str(job.source)) for job in copying])
+    return Copies(jobs, temporaries, work, week_dir)
+
+
+def finish_copies(copies: Copies, pairs: list[tuple], result: WeekResult, config: Config,
+                  schema: Schema) -> list[Path]:
+    """Move the written copies into place (a summary-only workbook where no copy could be made); return them."""
+    copying = [job for job in copies.jobs if job.refusal is None]
+    verdicts = {job.target: product or ("too_large" if outcome.problem == "file_too_large" else "failed")
+                for job, (outcome, product) in zip(copying, pairs)}
+    try:
+        for job in copies.jobs:
+            verdict = verdicts.get(job.target, job.refusal)
+            if verdict != "written":
+                _write_summary_only(copies.temporaries[job.target], job, verdict, result, config, schema)
+            move_into_place(copies.temporaries[job.target], job.target)
+    finally:
+        for temporary in copies.temporaries.values():
+            temporary.unlink(missing_ok=True)
+    written = [job.target for job in copies.jobs]
+    for stale in set((copies.week_dir / "feedback").rglob(f"*{SUFFIX}")) - set(written):
+        stale.unlink()   # a rerun of the week leaves exactly this run's workbooks
+    return written
+
+
+def write_feedback(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config, schema: Schema,
+                   handoff: Path | None = None) -> list[Path]:
+    """Write a feedback workbook for each file submitted this week (its newest version); return their paths."""
+    copies = copy_work(result, inputs_dir, week_dir, config, schema, handoff)
+    try:
+        pairs = alongside(copies.work, None)
+    except BaseException:
+        for temporary in copies.temporaries.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    return finish_copies(copies, pairs, result, config, schema)
 
 
 def _write_copy(path: Path, job: Job, outcome: ReadOutcome, maximum: int, result: WeekResult,
