@@ -15,7 +15,7 @@ import openpyxl
 
 from pipeline.core.schema import load_schema
 from tests.builders import headers, set_mtime, write_ods, xlsx_book
-from tests.test_readers import biff8_workbook_stream, compound_file
+from tests.sources.test_readers import biff8_workbook_stream, compound_file
 
 # A marker that must never reach any output: it stands for a server file an XML entity tries to read.
 SECRET_MARKER = "SECRET-4f1c9e-DO-NOT-LEAK"

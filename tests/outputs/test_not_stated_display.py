@@ -26,7 +26,7 @@ from tests.builders import headers, thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok
 
 WEEK = "2021-12-24"
-XLSX_CHECK = Path(__file__).resolve().parent / "xlsx_check" / "xlsx_check.py"
+XLSX_CHECK = Path(__file__).resolve().parent.parent / "xlsx_check" / "xlsx_check.py"
 MARK_FORMAT = '"*"'          # the incomplete mark, in the number format of a marked cell
 
 

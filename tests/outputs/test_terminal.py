@@ -13,7 +13,7 @@ from pipeline.outputs import terminal
 from pipeline.run import run_weekly
 from tests.builders import headers, write_csv
 from tests.conftest import PROJECT, bangkok
-from tests.test_weekly_run import WEEK1, build_week_one
+from tests.scenarios.test_weekly_run import WEEK1, build_week_one
 
 # Everything a terminal acts on instead of showing (a line break only between printed lines).
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

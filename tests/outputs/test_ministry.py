@@ -21,7 +21,7 @@ from pipeline.outputs import ministry
 from pipeline.run import run_weekly
 from tests.builders import write_xlsx
 from tests.conftest import PROJECT
-from tests.test_weekly_run import WEEK1, build_week_one
+from tests.scenarios.test_weekly_run import WEEK1, build_week_one
 
 FORM_URL = "https://docs.google.com/forms/d/e/1FAIpQLSfD3x9Y0bq8mZk7Wq2n5cR1vT4uH6jL8pA0sE2dG4fK6hJ8lQ/viewform"
 ADMIN_HEADERS = ["หน่วยงาน", "ชื่อ - นามสกุล", "ตำแหน่ง", "เบอร์มือถือ", "E-mail",

@@ -13,7 +13,7 @@ import pytest
 from pipeline.run import run_weekly
 from pipeline.week.history import flat_figures
 from tests.conftest import PROJECT
-from tests.test_two_weeks import WEEK1, WEEK2, build
+from tests.scenarios.test_two_weeks import WEEK1, WEEK2, build
 
 CHROMIUM = Path("/usr/bin/chromium")
 FONT_STACK = "'TH Sarabun New', 'Sarabun', 'Laksaman', 'Noto Sans Thai', sans-serif"

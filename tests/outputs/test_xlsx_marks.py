@@ -21,7 +21,7 @@ from pipeline.outputs.xlsx import styles as xlsx_styles
 from pipeline.run import run_weekly
 from tests.builders import headers, set_mtime, xlsx_book
 from tests.conftest import PROJECT, bangkok
-from tests.test_feedback import expected_marks, marked_cells, volunteer
+from tests.outputs.test_feedback import expected_marks, marked_cells, volunteer
 
 WEEK = "2021-12-24"
 MOMENT = bangkok(2021, 12, 22, 9)

@@ -32,7 +32,7 @@ from tests.builders import xlsx_book
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-CHECKER = Path(__file__).resolve().parent / "xlsx_check"
+CHECKER = Path(__file__).resolve().parent.parent / "xlsx_check"
 SPECIAL = ["\ufffe", "\uffff", "\ud800", "\udfff", "\x00", "\x01", "\x0b", "\r", "\r\n", "\t", "\n", "_x0041_",
            "_x005F_", "_xD800_", "&", "<", "]]>", "\u0e48", "ไข่", "\U0001F600", " "]
 TEXT = st.lists(st.one_of(st.text(st.characters(codec=None, exclude_categories=()), max_size=12),

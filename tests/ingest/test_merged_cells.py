@@ -19,7 +19,7 @@ from pipeline.core.outcome import RawSheet
 from pipeline.sources.workbooks import ods_merged_ranges
 from tests.builders import headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
-from tests.test_readers import biff8_workbook_stream, compound_file
+from tests.sources.test_readers import biff8_workbook_stream, compound_file
 
 WEEK = "2021-12-24"
 SENT = bangkok(2021, 12, 23, 9)

@@ -21,7 +21,7 @@ from tests.builders import headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")
-CHECKER = Path(__file__).resolve().parent / "xlsx_check"
+CHECKER = Path(__file__).resolve().parent.parent / "xlsx_check"
 WEEKS = [dt.date(2021, 12, 24), dt.date(2021, 12, 31)]
 MANY = 2000
 

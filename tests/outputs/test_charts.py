@@ -17,7 +17,7 @@ from pipeline.outputs import charts
 from pipeline.run import run_weekly
 from pipeline.week.history import week_label
 from tests.conftest import PROJECT
-from tests.test_two_weeks import WEEK1, WEEK2, build
+from tests.scenarios.test_two_weeks import WEEK1, WEEK2, build
 
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
       "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}

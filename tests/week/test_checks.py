@@ -12,7 +12,7 @@ from pipeline.run import run_weekly
 from pipeline.week import checks
 from tests.builders import headers, write_xlsx
 from tests.conftest import PROJECT, bangkok
-from tests.test_history import volunteer_row
+from tests.week.test_history import volunteer_row
 
 FIRST = dt.date(2021, 12, 24)
 

@@ -9,7 +9,7 @@ import pytest
 from pipeline.core.issues import cell_problems, problem, registered
 from pipeline.core.wording import problems
 
-PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"
+PACKAGE = Path(__file__).resolve().parent.parent.parent / "pipeline"
 CONSTRUCTORS = {"problem", "registered", "_problems", "_file_issue", "header_problem"}
 
 

@@ -278,7 +278,7 @@ def test_a_template_sent_back_is_marked_in_place(muang, muang_book, tmp_path):
     problem = marked["อาสาสมัคร"][phone.coordinate]
     assert "054511111" in problem.comment.text and problem.fill.fgColor.rgb.endswith(FILLS["error"])
     assert problem.number_format == "@"   # the phone column still keeps a leading 0
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "xlsx_check"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "xlsx_check"))
     try:
         import xlsx_check
     finally:

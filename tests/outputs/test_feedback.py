@@ -25,8 +25,8 @@ from pipeline.core.outcome import RawSheet
 from pipeline.sources.handoff import HANDOFF_SUFFIX, save_handoff
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
 from tests.conftest import PROJECT, bangkok
-from tests.test_readers import compound_file
-from tests.test_weekly_run import ID_BAD, WEEK1, build_week_one
+from tests.sources.test_readers import compound_file
+from tests.scenarios.test_weekly_run import ID_BAD, WEEK1, build_week_one
 
 COUNTS = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped"]
 INJECTED = "=cmd|' /C calc'!A0"   # DDE-style formula text (the CSV builder does not escape quotes)

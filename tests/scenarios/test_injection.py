@@ -18,7 +18,7 @@ import yaml
 from tests import hostile_files as hostile
 from tests.builders import headers, run_cli, thai_id, write_xlsx
 from tests.conftest import PROJECT, bangkok
-from tests.test_two_weeks import build
+from tests.scenarios.test_two_weeks import build
 
 WEEK1 = "2021-12-24"
 MOMENT = bangkok(2021, 12, 24, 10)

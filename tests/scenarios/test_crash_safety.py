@@ -27,7 +27,7 @@ from pipeline.run import run_weekly
 from pipeline.runtime import staging
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
-from tests.test_two_weeks import build, workbook
+from tests.scenarios.test_two_weeks import build, workbook
 
 WEEK1, WEEK2 = "2021-12-24", "2021-12-31"
 CONFIG = PROJECT / "config.yaml"

@@ -12,7 +12,7 @@ from pipeline.__main__ import main
 from pipeline.run import run_weekly
 from pipeline.sources.inbox import file_sha256
 from tests.conftest import PROJECT, bangkok
-from tests.test_two_weeks import WEEK1, build, facility, volunteer, workbook
+from tests.scenarios.test_two_weeks import WEEK1, build, facility, volunteer, workbook
 
 APPROVER = "นางสาวผู้ดูแล ระบบจังหวัด"
 CHANGED = "5401 เมืองแพร่/week1.xlsx"

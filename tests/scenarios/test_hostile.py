@@ -21,7 +21,7 @@ from pipeline.sources import inbox as inbox_module
 from pipeline.sources import readers
 from tests import hostile_files as hostile
 from tests.conftest import PROJECT, bangkok
-from tests.test_two_weeks import build, figures_of
+from tests.scenarios.test_two_weeks import build, figures_of
 
 WEEK1, WEEK2 = "2021-12-24", "2021-12-31"
 MOMENT = bangkok(2021, 12, 24, 10)

@@ -20,13 +20,12 @@ from pipeline.synthetic.inbox import apply_changes
 from pipeline.synthetic.forms import (DATASETS, cutoff_of, deadline_of, field, fields, header_spellings, loose, schema,
                                       sheet_aliases, title)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference import expected_report  # noqa: E402
+from tests.reference import expected_report
 
 WEEKS = [dt.date(2021, 12, 24), dt.date(2021, 12, 31)]
 DISTRICTS = ["5401", "5403", "5404", "5406"]
 SMALL = {"volunteers": (6, 10), "unvaccinated": (8, 14), "facilities": (3, 5), "help_requests": (4, 8)}
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parent.parent.parent
 EXTRAS = ("ลำดับ", "หมายเหตุ")
 # Structural drifts that make resend and new-rows-only inboxes differ on purpose.
 SAME_LISTS = Drifts(unusable_files=False, replaced_files=False, removed_files=False, missing_columns=False,

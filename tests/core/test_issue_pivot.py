@@ -31,7 +31,7 @@ def test_the_issues_workbook_opens_with_the_pivot(tmp_path):
     import openpyxl
     from pipeline.run import run_weekly
     from tests.conftest import PROJECT
-    from tests.test_weekly_run import WEEK1, build_week_one
+    from tests.scenarios.test_weekly_run import WEEK1, build_week_one
     build_week_one(tmp_path / "inbox")
     done = run_weekly(PROJECT / "config.yaml", tmp_path / "inbox", tmp_path / "out", WEEK1, progress=lambda m: None)
     book = openpyxl.load_workbook(tmp_path / "out" / WEEK1 / f"issues_{WEEK1}.xlsx")
