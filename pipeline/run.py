@@ -79,7 +79,7 @@ def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, h
     it is returned as a note and read again next run.
     """
     arriving: list[dict] = []
-    workers = int(config.limits.get("workers", 2))
+    workers = config.limits.workers
     step = max(workers * 4, len(todo) // 20)
     count = 0
 

@@ -24,6 +24,29 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """config.yaml's `limits:`: what parsing untrusted files may cost, and how much runs at once."""
+
+    max_file_megabytes: float = 50.0
+    max_cells: int = 20_000_000
+    max_rows_per_sheet: int = 1_100_000
+    parser_memory_megabytes: float = 4096.0
+    parser_seconds: float = 120.0
+    workers: int = 2                      # files parsed and feedback copies made at once, one process each
+    # xlsxwriter holds a copy's cells in memory (~200 bytes each): the largest file that gets a marked copy
+    feedback_max_cells: int = 3_000_000
+    lock_wait_seconds: float = 600.0      # a second run on the same outputs waits this long, then says who runs
+
+
+def _limits(raw: dict) -> Limits:
+    unknown = set(raw) - set(Limits.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"config: limits has no setting {', '.join(sorted(unknown))}")
+    defaults = Limits()
+    return Limits(**{name: type(getattr(defaults, name))(value) for name, value in raw.items()})
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a weekly run needs to know besides its inputs."""
 
@@ -42,11 +65,15 @@ class Config:
     date_digits: str
     font: str
     font_size: int
-    limits: dict
+    limits: Limits
     google_sheets: dict
-    outputs_mode: str = "private"
-    lock_wait_seconds: float = 600.0
-    ministry: MinistrySettings | None = None   # the ministry's forms and form E (core.ministry_settings)   # a second run on the same outputs waits this long, then says who holds it   # private: the running account only; group: readable by the folder's group
+    outputs_mode: str = "private"   # private: the running account only; group: readable by the folder's group
+    ministry: MinistrySettings | None = None   # the ministry's forms and form E (core.ministry_settings)
+
+    @property
+    def lock_wait_seconds(self) -> float:
+        """How long a second run on the same outputs waits for the first."""
+        return self.limits.lock_wait_seconds
 
     @property
     def umask(self) -> int:
@@ -115,11 +142,10 @@ def config_from_dict(raw: dict) -> Config:
             date_digits=digits,
             font=str(reports.get("font", "TH Sarabun New")),
             font_size=int(reports.get("font_size", 16)),
-            limits=dict(raw.get("limits") or {}),
+            limits=_limits(dict(raw.get("limits") or {})),
             google_sheets=dict(raw.get("google_sheets") or {}),
             outputs_mode=mode,
             ministry=ministry_config(raw),
-            lock_wait_seconds=float((raw.get("limits") or {}).get("lock_wait_seconds", 600)),
         )
     except (KeyError, TypeError) as error:
         raise ConfigError(f"config: missing or malformed setting {error}") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from pipeline.core.config import Limits
+
 
 @dataclass(frozen=True)
 class ReadLimits:
@@ -16,15 +18,11 @@ class ReadLimits:
     seconds: float = 120.0
 
 
-def limits_of(settings: dict) -> ReadLimits:
-    """Parser limits from the `limits:` section of config.yaml (defaults for what it leaves out)."""
-    return ReadLimits(
-        max_file_bytes=int(settings.get("max_file_megabytes", 50) * 1024**2),
-        max_cells=int(settings.get("max_cells", 20_000_000)),
-        max_rows_per_sheet=int(settings.get("max_rows_per_sheet", 1_100_000)),
-        memory_bytes=int(settings.get("parser_memory_megabytes", 4096) * 1024**2),
-        seconds=float(settings.get("parser_seconds", 120)),
-    )
+def limits_of(limits: Limits) -> ReadLimits:
+    """Parser limits from config.yaml's `limits:`."""
+    return ReadLimits(max_file_bytes=int(limits.max_file_megabytes * 1024**2), max_cells=limits.max_cells,
+                      max_rows_per_sheet=limits.max_rows_per_sheet,
+                      memory_bytes=int(limits.parser_memory_megabytes * 1024**2), seconds=limits.parser_seconds)
 
 
 def address_space_bytes() -> int:

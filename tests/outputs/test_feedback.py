@@ -353,7 +353,7 @@ def test_every_problem_code_has_a_thai_kind_and_hints_name_the_format(schema, co
 
 def test_files_too_big_to_copy_get_the_summary_with_a_note(week, tmp_path, config, schema):
     root, run, _, _, _ = week
-    small = dataclasses.replace(config, limits={**config.limits, "feedback_max_cells": 5})
+    small = dataclasses.replace(config, limits=dataclasses.replace(config.limits, feedback_max_cells=5))
     write_feedback(run.result, root / "inbox", tmp_path, small, schema)
     book = openpyxl.load_workbook(tmp_path / "feedback" / "5401 เมืองแพร่" / f"รายงาน{SUFFIX}")
     assert book.sheetnames == ["สรุป"] and book["สรุป"]["B6"].value == feedback_wording()["no_copy"]["too_large"]

@@ -38,8 +38,6 @@ from pipeline.week.report import WeekResult
 
 SUFFIX = ".feedback.xlsx"
 MAX_NAME_BYTES = 255   # the longest file name the usual file systems take, in UTF-8 bytes (Thai: 3 a character)
-# xlsxwriter holds a workbook's cells in memory (~200 bytes each) in the child: config limits.feedback_max_cells
-MAX_COPY_CELLS = 3_000_000
 UNSAFE_NAME = re.compile('[\x00-\x1f\x7f\ud800-\udfff/\\\\:*?"<>|]')
 HINTED = {"required_missing", "recommended_missing", "date_unreadable", "date_invalid", "phone_invalid",
           "phone_not_mobile", "id_check_digit", "id_length", "id_invalid_prefix", "id_scientific_notation",
@@ -379,7 +377,7 @@ def copy_work(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
     limits = limits_of(config.limits)
     # The child inherits this process's address space (the whole week): the parser's allowance comes on top.
     limits = replace(limits, memory_bytes=limits.memory_bytes + address_space_bytes())
-    maximum = int(config.limits.get("feedback_max_cells", MAX_COPY_CELLS))
+    maximum = config.limits.feedback_max_cells
 
     def process(index: int, outcome: ReadOutcome) -> str:
         try:
@@ -395,7 +393,7 @@ def copy_work(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
         return kept if kept and kept.exists() else job.source
 
     work = ChildWork([parsed(job) for job in copying], process, read_handoff, detect_kind, limits,
-                     int(config.limits.get("workers", 2)), [file_size(str(job.source)) for job in copying])
+                     config.limits.workers, [file_size(str(job.source)) for job in copying])
     return Copies(jobs, temporaries, work, week_dir)
 
 
