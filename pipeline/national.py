@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline.core import messages
 from pipeline.core.atomic import atomic_path
+from pipeline.core.paths import national_files
 from pipeline.core.errors import ConfigError
 from pipeline.core.schema import Schema, load_schema
 from pipeline.core.screen import visible
@@ -323,9 +324,9 @@ def _write_workbook(path: Path, reports: list[dict], week: str, look: Look = Loo
 
 def write_national(reports: list[dict], outputs_dir: Path, week: str, refused: list[str] = ()) -> Path:
     """Write national_<week>.json and national_<week>.xlsx into the outputs folder; returns the workbook."""
-    with atomic_path(outputs_dir / f"national_{week}.json") as path:
+    target, summary = national_files(outputs_dir, week)
+    with atomic_path(summary) as path:
         path.write_text(report_json_text(national_document(reports, week, refused)), encoding="utf-8")
-    target = outputs_dir / f"national_{week}.xlsx"
     with atomic_path(target) as path:
         _write_workbook(path, reports, week)
     return target

@@ -19,6 +19,7 @@ from pipeline.core import weeks
 from pipeline.core.config import Config, load_config
 from pipeline.core.digest import files_digest, source_files
 from pipeline.core.issues import finish, problem
+from pipeline.core.paths import WeekFiles, week_files
 from pipeline.core.schema import load_schema
 from pipeline.core.screen import redact, visible
 from pipeline.core.weeks import utc_text
@@ -182,7 +183,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         if sheet_settings is not None:
             from pipeline.sources import gsheets
             sheets, sheet_notes = gsheets.fetch_district_sheets(
-                sheet_settings, outputs_dir / week.isoformat(), now, cutoff=weeks.cutoff_of(week, config),
+                sheet_settings, week_files(outputs_dir, week.isoformat()).folder, now, cutoff=weeks.cutoff_of(week, config),
                 adapter=sheets_adapter)
             notes += sheet_notes
         stamp = fingerprint(config)
@@ -212,7 +213,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     dashboard = prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
     faults.checkpoint("built")
-    week_dir = outputs_dir / week.isoformat()
+    week_dir = week_files(outputs_dir, week.isoformat()).folder
     staging.check_space(outputs_dir, week_dir, sum(f.size for f in files))
     # Everything is written into a staging folder and switched in whole: a failure leaves the old week as it was.
     staged = staging.staging_dir(outputs_dir, week.isoformat())
@@ -233,5 +234,5 @@ def _report_steps(result: WeekResult, dashboard, admins: pd.DataFrame, admin_pro
     ministry.write_ministry(result.report, admins, admin_problems, staged, config, config.ministry)
     yield
     week = result.report["week"]
-    with atomic.atomic_path(staged / f"possible_duplicates_{week}.xlsx") as path:
+    with atomic.atomic_path(WeekFiles(staged, week).review_workbook) as path:
         review_io.write_review_workbook(path, result.review, result.report, config)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from pipeline.core.atomic import atomic_path
+from pipeline.core.paths import WeekFiles
 from pipeline.core.config import Config
 from pipeline.core.errors import ConfigError
 from pipeline.core.ministry_settings import TOP_LEVEL, MinistrySettings
@@ -317,10 +318,10 @@ def _text_value(row: FigureRow, config: Config) -> str:
 def write_ministry(report: dict, admins: pd.DataFrame, problems: pd.DataFrame, week_dir: Path, config: Config,
                    settings: MinistrySettings) -> list[Path]:
     """Write week_dir/ministry/: the ministry workbook and the text summary; returns their paths."""
-    folder, week = week_dir / "ministry", report["week"]
+    files = WeekFiles(week_dir, report["week"])
     rows = figure_rows(report, settings)
     links = (weekly_link(report, settings), admin_link(admins, problems, settings))
-    workbook, summary = folder / f"ministry_report_{week}.xlsx", folder / f"summary_{week}.txt"
+    workbook, summary = files.ministry_workbook, files.ministry_text
     with atomic_path(workbook) as path:
         write_ministry_workbook(path, report, rows, links, admins, problems, config)
     with atomic_path(summary) as path:

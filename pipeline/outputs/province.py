@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.atomic import atomic_path
+from pipeline.core.paths import WeekFiles
 from pipeline.core.config import Config
 from pipeline.core.issues import by_district_and_kind
 from pipeline.core.schema import Schema
@@ -38,28 +39,29 @@ def week_outputs(result: WeekResult, week_dir: Path, config: Config, schema: Sch
     """
     dashboard = dashboard or Dashboard.of_week_only(result)
     report_text = report_json_text(result.report)
-    with atomic_path(week_dir / "report.json") as path:
+    files = WeekFiles(week_dir, result.report["week"])
+    with atomic_path(files.report_json) as path:
         path.write_text(report_text, encoding="utf-8")
-    yield week_dir / "report.json"
+    yield files.report_json
     week = result.report["week"]
     if dashboard.files:
-        with atomic_path(week_dir / approval.MANIFEST) as path:
+        with atomic_path(files.manifest) as path:
             path.write_text(approval.manifest_text(approval.manifest(week, report_text, dashboard.files)),
                             encoding="utf-8")
-        yield week_dir / approval.MANIFEST
+        yield files.manifest
     # The longest step first, while the largest feedback copies are being made beside it (fewer idle cores).
-    with atomic_path(week_dir / f"issues_{week}.xlsx") as path:
+    with atomic_path(files.issues_workbook) as path:
         yield from write_issues_workbook(path, result, config, schema)
-    yield week_dir / f"issues_{week}.xlsx"
+    yield files.issues_workbook
     week_charts = charts.build_charts(result.report, result.entities, result.window, dashboard.reports,
                                       dashboard.timeliness, config, schema)
-    with atomic_path(week_dir / f"province_report_{week}.xlsx") as path:
+    with atomic_path(files.province_workbook) as path:
         write_province_workbook(path, result, config, schema, dashboard, week_charts)
-    yield week_dir / f"province_report_{week}.xlsx"
+    yield files.province_workbook
     from pipeline.outputs.html import render_week  # jinja2 is loaded only when a page is written
-    with atomic_path(week_dir / "index.html") as path:
+    with atomic_path(files.html) as path:
         path.write_text(render_week(result, dashboard, week_charts, config, schema), encoding="utf-8")
-    yield week_dir / "index.html"
+    yield files.html
 
 
 def _district_rows(report: dict, dataset: str, columns: list, scope: str, total_label: str) -> list[list]:

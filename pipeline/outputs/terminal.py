@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.paths import WeekFiles
 from pipeline.core.schema import load_schema
 from pipeline.core.screen import display_width, say, visible
 from pipeline.week.history import STATUSES, figure_label, incomplete_list, wording
@@ -59,8 +60,8 @@ def summary_lines(result: WeekResult, week_dir: Path) -> list[str]:
         *([schema.label("incomplete_note"), *incomplete] if incomplete else []),
         words["problems"].format(errors=errors, warnings=warnings),
         words["outputs"].format(path=week_dir),
-        words["issues_workbook"].format(path=week_dir / f"issues_{week}.xlsx"),
-        words["feedback_folder"].format(path=week_dir / "feedback"),
+        words["issues_workbook"].format(path=WeekFiles(week_dir, week).issues_workbook),
+        words["feedback_folder"].format(path=WeekFiles(week_dir, week).feedback),
     ]]
 
 

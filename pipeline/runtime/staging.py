@@ -13,14 +13,12 @@ import shutil
 from pathlib import Path
 
 from pipeline.core import faults
+from pipeline.core.paths import WeekFiles
 from pipeline.core import messages
 from pipeline.core.errors import ConfigError
 
 STAGING_MARK = ".staging-"
 PREVIOUS_MARK = ".previous-"
-# What a run writes into a week folder itself: everything else there is carried over.
-RUN_OWNED = ("report.json", "inputs.json", "index.html", "issues_", "province_report_", "possible_duplicates_",
-             "ministry", "feedback")
 SPACE_MARGIN_BYTES = 20 * 2**20
 
 
@@ -46,17 +44,14 @@ def staging_dir(outputs_dir: Path, week: str) -> Path:
     return staging
 
 
-def _owned(name: str) -> bool:
-    return name.startswith(RUN_OWNED)
-
-
 def _carry_over(week_dir: Path, staging: Path) -> None:
     """Entries of the old week folder the run does not write itself, linked (or copied) into the staging one."""
     if not week_dir.is_dir():
         return
+    owned = set(WeekFiles(week_dir, week_dir.name).run_owned())   # what the run writes itself
     for entry in week_dir.iterdir():
         target = staging / entry.name
-        if _owned(entry.name) or target.exists():
+        if entry.name in owned or target.exists():
             continue
         if entry.is_dir():
             shutil.copytree(entry, target, copy_function=_link_or_copy)

@@ -32,6 +32,7 @@ from gspread.utils import DateTimeOption, ValueRenderOption, absolute_range_name
 from pipeline.core.atomic import atomic_path
 from pipeline.core.errors import ConfigError
 from pipeline.core.issues import problem
+from pipeline.core.paths import SOURCES
 from pipeline.core.wording import wording
 from pipeline.sources.inbox import InboxFile
 from pipeline.core.outcome import RawSheet, ReadOutcome, has_cells
@@ -280,7 +281,7 @@ def safe_title(title: str) -> str:
 
 def snapshot_path(week_dir: Path, district_code: str, title: str, key: str) -> Path:
     """Where a spreadsheet's snapshot for the week goes."""
-    return Path(week_dir) / "sources" / district_code / f"{safe_title(title)}__{key}.json"
+    return Path(week_dir) / SOURCES / district_code / f"{safe_title(title)}__{key}.json"
 
 
 def values_sha256(snapshot: dict) -> str:
@@ -349,7 +350,7 @@ def _note(code: str, district: str, label: str, moment: dt.datetime, value: str 
 def _fallback(source: SheetSource, key: str, failure: SheetsFailure, week_dir: Path, moment: dt.datetime,
               report_failure: bool = True) -> tuple[list[FetchedSource], list[dict]]:
     """The week's snapshot of the spreadsheet, said to be one; or the failure as one problem."""
-    existing = _existing_snapshot(Path(week_dir) / "sources" / source.district_code, key)
+    existing = _existing_snapshot(Path(week_dir) / SOURCES / source.district_code, key)
     if existing is None:
         return [], [_note(failure.code, source.district_code, key, moment, key, failure.expected)] if report_failure else []
     path, snapshot = existing
@@ -373,7 +374,7 @@ def _fetch_source(source: SheetSource, client, settings: SheetsSettings, week_di
     snapshot.update(district_code=source.district_code, fetched_at=now.isoformat())
     title = snapshot["title"]
     notes = [_note("gsheet_worksheet_missing", source.district_code, title, moment, title, name) for name in missing]
-    existing = _existing_snapshot(Path(week_dir) / "sources" / source.district_code, key)
+    existing = _existing_snapshot(Path(week_dir) / SOURCES / source.district_code, key)
     if cutoff is not None and existing and _modified(snapshot) > cutoff >= _modified(existing[1]):
         # Changed after the cut-off: the week's own snapshot is the week's state; keep it.
         return [_source_of(*existing, source.district_code, True)], notes

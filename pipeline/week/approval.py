@@ -21,6 +21,7 @@ import pandas as pd
 from pipeline.core import messages
 from pipeline.core import weeks
 from pipeline.core.atomic import atomic_path
+from pipeline.core.paths import WeekFiles, week_files
 from pipeline.core.config import Config, load_config
 from pipeline.core.errors import ConfigError
 from pipeline.core.schema import Schema
@@ -30,8 +31,6 @@ from pipeline.sources import inbox
 from pipeline.thai.dates import thai_datetime
 from pipeline.week.history import figure_label, flat_figures, scope_name, wording
 
-MANIFEST = "inputs.json"
-APPROVAL = "approval.json"
 TERMINAL_LINES = 12
 
 
@@ -192,7 +191,7 @@ def read_json(path: Path) -> dict | None:
 
 def compare(week_dir: Path, report: dict, files: list[dict], config: Config, schema: Schema) -> ApprovalStatus:
     """The week's approval status against the report and inputs of this run."""
-    record = read_json(week_dir / APPROVAL)
+    record = read_json(WeekFiles(week_dir, report["week"]).approval)
     week = report["week"]
     if not record or "report" not in record:
         return ApprovalStatus(week)
@@ -228,8 +227,9 @@ def _approve(config: Config, inputs: Path, outputs_dir: Path, week_text: str | N
     now = now or dt.datetime.now(tz=config.timezone)
     week = weeks.parse_week(week_text, config, now)
     approver = _approver(by, week)   # refused before anything is read or written
-    week_dir = outputs_dir / week.isoformat()
-    report_path, manifest_path = week_dir / "report.json", week_dir / MANIFEST
+    files = week_files(outputs_dir, week.isoformat())
+    week_dir = files.folder
+    report_path, manifest_path = files.report_json, files.manifest
     if not report_path.is_file():
         raise ApprovalError(messages.text("approval_no_report", week=week, folder=week_dir))
     content = read_json(manifest_path)
@@ -248,14 +248,14 @@ def _approve(config: Config, inputs: Path, outputs_dir: Path, week_text: str | N
         listed = ", ".join(unseen[:3]) + (" " + messages.text("more_files", count=len(unseen) - 3)
                                           if len(unseen) > 3 else "")
         raise ApprovalError(messages.text("approval_unseen_files", week=week, count=len(unseen), listed=listed))
-    previous = read_json(week_dir / APPROVAL)
+    previous = read_json(files.approval)
     record = {"week": week.isoformat(), "approved_by": approver,
               "approved_at": now.astimezone(config.timezone).isoformat(timespec="seconds"),
               "report_sha256": content["report_sha256"], "files": content["files"],
               "report": json.loads(report_text)}
-    with atomic_path(week_dir / APPROVAL) as path:
+    with atomic_path(files.approval) as path:
         path.write_text(manifest_text(record), encoding="utf-8")
-    return record, week_dir / APPROVAL, previous
+    return record, files.approval, previous
 
 
 def approved_lines(record: dict, path: Path, previous: dict | None, config: Config) -> list[str]:

@@ -20,6 +20,7 @@ from pipeline.core.atomic import move_into_place, temporary_beside
 from pipeline.core.config import Config
 from pipeline.core.issues import expanded
 from pipeline.core.outcome import ReadOutcome, cell_count
+from pipeline.core.paths import WeekFiles
 from pipeline.core.schema import Schema
 from pipeline.core.wording import wording
 from pipeline.outputs.feedback import book as feedback_book
@@ -311,7 +312,7 @@ def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Conf
         refusal = "unreadable" if isinstance(head.problem, str) and head.problem else None if source else \
             "changed" if head.source_file in present else "missing"
         jobs.append(Job(head.version_id, head.source_file, source.path if source else None,
-                        week_dir / "feedback" / folders[head.source_file] / names[head.source_file], refusal,
+                        WeekFiles(week_dir, result.report["week"]).feedback / folders[head.source_file] / names[head.source_file], refusal,
                         source.sha256 if source else None))
     return jobs
 
@@ -413,7 +414,7 @@ def finish_copies(copies: Copies, pairs: list[tuple], result: WeekResult, config
         for temporary in copies.temporaries.values():
             temporary.unlink(missing_ok=True)
     written = [job.target for job in copies.jobs]
-    for stale in set((copies.week_dir / "feedback").rglob(f"*{SUFFIX}")) - set(written):
+    for stale in set(WeekFiles(copies.week_dir, result.report["week"]).feedback.rglob(f"*{SUFFIX}")) - set(written):
         stale.unlink()   # a rerun of the week leaves exactly this run's workbooks
     return written
 
