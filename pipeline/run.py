@@ -19,7 +19,7 @@ from pipeline.core import weeks
 from pipeline.core.config import Config, load_config
 from pipeline.core.digest import files_digest, source_files
 from pipeline.core.issues import finish, problem
-from pipeline.core.paths import WeekFiles, week_files
+from pipeline.core.paths import STORE, WeekFiles, week_files
 from pipeline.core.schema import load_schema
 from pipeline.core.screen import redact, visible
 from pipeline.core.weeks import utc_text
@@ -170,7 +170,7 @@ def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path
 
 def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: dt.datetime, inputs: Path,
          outputs_dir: Path, handoff: Path, progress, sheets_adapter) -> RunResult:
-    connection = store.connect(outputs_dir / "store.sqlite")
+    connection = store.connect(outputs_dir / STORE)
     try:
         store.create_tables(connection, schema)
         files, notes = _settled_inbox(inputs, config, now, weeks.cutoff_of(week, config))
@@ -183,7 +183,8 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         if sheet_settings is not None:
             from pipeline.sources import gsheets
             sheets, sheet_notes = gsheets.fetch_district_sheets(
-                sheet_settings, week_files(outputs_dir, week.isoformat()).folder, now, cutoff=weeks.cutoff_of(week, config),
+                sheet_settings, week_files(outputs_dir, week.isoformat()).folder, now,
+                cutoff=weeks.cutoff_of(week, config),
                 adapter=sheets_adapter)
             notes += sheet_notes
         stamp = fingerprint(config)

@@ -7,7 +7,6 @@ import math
 import sys
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 
@@ -34,7 +33,6 @@ BE_YEAR_SERIAL = (dt.date(2400, 1, 1) - dt.date(1899, 12, 30)).days
 DATE_FORMAT = f"[>={BE_YEAR_SERIAL}]d/m/yyyy;[$-107041E]d/m/yyyy"
 
 
-@cache
 def load_wording() -> dict:
     """The templates' Thai wording (core/wording/templates.yaml)."""
     return wording("templates")

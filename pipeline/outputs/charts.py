@@ -254,17 +254,22 @@ def _scale(chart: Chart) -> tuple[float, float]:
     return max(step * math.ceil(peak / step), step), step
 
 
+def _gridlines(peak: float, step: float, left: float, right: float, top: float, plot_h: float) -> list[str]:
+    """Horizontal gridlines with their values on the left, from 0 to the scale's peak."""
+    parts, tick = [], 0.0
+    while tick <= peak + 1e-9:
+        y = top + plot_h - plot_h * tick / peak
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#D9D9D9"/>')
+        parts.append(_text(left - 6, y + 5, _number(tick), 13, "end", fill="#404040"))
+        tick += step
+    return parts
+
+
 def _svg_columns(chart: Chart, width: int, height: int) -> list[str]:
     left, right, top, bottom = 64, 16, 44, 80
     plot_w, plot_h = width - left - right, height - top - bottom
     peak, step = _scale(chart)
-    parts = []
-    tick = 0.0
-    while tick <= peak + 1e-9:
-        y = top + plot_h - plot_h * tick / peak
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#D9D9D9"/>')
-        parts.append(_text(left - 6, y + 5, _number(tick), 13, "end", fill="#404040"))
-        tick += step
+    parts = _gridlines(peak, step, left, width - right, top, plot_h)
     count = max(len(chart.categories), 1)
     band = plot_w / count
     bar = band * 0.62
@@ -322,13 +327,7 @@ def _svg_lines(chart: Chart, width: int, height: int) -> list[str]:
     left, right, top, bottom = 64, 56, 44, 80
     plot_w, plot_h = width - left - right, height - top - bottom
     peak, step = _scale(chart)
-    parts = []
-    tick = 0.0
-    while tick <= peak + 1e-9:
-        y = top + plot_h - plot_h * tick / peak
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#D9D9D9"/>')
-        parts.append(_text(left - 6, y + 5, _number(tick), 13, "end", fill="#404040"))
-        tick += step
+    parts = _gridlines(peak, step, left, width - right, top, plot_h)
     count = len(chart.categories)
     gap = plot_w / max(count - 1, 1)
     x_of = (lambda i: left + plot_w / 2) if count == 1 else (lambda i: left + i * gap)  # noqa: E731

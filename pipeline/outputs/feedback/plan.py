@@ -10,7 +10,6 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -47,9 +46,8 @@ COUNTS = ["rows_read", "accepted", "updated", "rejected", "duplicates", "skipped
 RANK = feedback_book.SEVERITY_RANK
 
 
-@cache
 def feedback_wording() -> dict:
-    """The feedback workbook's Thai wording (wording_feedback.yaml)."""
+    """The feedback workbook's Thai wording (core/wording/feedback.yaml)."""
     return wording("feedback")
 
 
