@@ -9,7 +9,7 @@ OUTPUTS ?= outputs
 WEEK   ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: help weekly test templates sample bench bench-dedup bench-warnings clean-outputs install national approve
+.PHONY: help weekly watch test templates sample bench bench-dedup bench-warnings clean-outputs install national approve
 NATIONAL_INPUTS ?= national-inputs
 
 help: ## list the targets
@@ -32,6 +32,10 @@ COMPILE = @$(PY) -m compileall -q pipeline benchmarks >/dev/null
 weekly: $(STAMP) ## run the reporting week (current week, or WEEK=YYYY-MM-DD) on inputs/
 	$(COMPILE)
 	$(PY) -m pipeline weekly --config "$(CONFIG)" --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" $(if $(WEEK),--week "$(WEEK)",)
+
+watch: $(STAMP) ## run the current week whenever the inbox changes and deliver feedback into the district folders (Ctrl-C stops)
+	$(COMPILE)
+	$(PY) -m pipeline watch --config "$(CONFIG)" --inputs "$(INPUTS)" --outputs "$(OUTPUTS)"
 
 approve: $(STAMP) ## record the administrator's sign-off of a week (WEEK=YYYY-MM-DD, BY="name")
 	$(PY) -m pipeline approve --config "$(CONFIG)" --inputs "$(INPUTS)" --outputs "$(OUTPUTS)" $(if $(WEEK),--week "$(WEEK)",) $(if $(BY),--by "$(BY)",)

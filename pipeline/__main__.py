@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--outputs", type=Path, default=Path("outputs"))
     approve.add_argument("--week", default=None, help="the week's Friday, YYYY-MM-DD (default: current week)")
     approve.add_argument("--by", default=None, help="who approves: the administrator's name (required)")
+    watch = commands.add_parser("watch", help="run the current week whenever the inbox changes; deliver feedback")
+    watch.add_argument("--config", type=Path, default=Path("config.yaml"))
+    watch.add_argument("--inputs", type=Path, default=Path("inputs"))
+    watch.add_argument("--outputs", type=Path, default=Path("outputs"))
     templates = commands.add_parser("templates", help="write the district submission templates")
     templates.add_argument("--config", type=Path, default=Path("config.yaml"))
     templates.add_argument("--outputs", type=Path, default=Path("templates"))
@@ -57,6 +61,13 @@ def _national(arguments: argparse.Namespace) -> int:
 def _approve(arguments: argparse.Namespace) -> int:
     from pipeline.week.approval import main_approve
     return main_approve(arguments)
+
+
+def _watch(arguments: argparse.Namespace) -> int:
+    from pipeline.watch import watch
+    if not arguments.inputs.is_dir():
+        raise ConfigError(messages.text("inputs_missing", path=arguments.inputs))
+    return watch(arguments.config, arguments.inputs, arguments.outputs)
 
 
 def _weekly(arguments: argparse.Namespace) -> int:
@@ -92,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     os.umask(0o077)  # outputs hold personal data: readable by the office account only
     try:
-        commands = {"weekly": _weekly, "national": _national, "templates": _templates, "approve": _approve}
+        commands = {"weekly": _weekly, "national": _national, "templates": _templates, "approve": _approve,
+                    "watch": _watch}
         return commands[arguments.command](arguments)
     except (ConfigError, StoreError) as error:
         print(f"{messages.text('error_prefix')} {visible(str(error))}", file=sys.stderr)

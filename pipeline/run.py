@@ -25,7 +25,7 @@ from pipeline.core.screen import redact, visible
 from pipeline.core.weeks import utc_text
 from pipeline.ingest import admin_roster
 from pipeline.ingest.ingest import ingest
-from pipeline.outputs import ministry
+from pipeline.outputs import delivery, ministry
 from pipeline.outputs import province as outputs
 from pipeline.outputs import review as review_io
 from pipeline.outputs.feedback import plan as feedback
@@ -135,9 +135,13 @@ def _progress(message: str) -> None:
 
 
 def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,
-               now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None) -> RunResult:
-    """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google)."""
+               now: dt.datetime | None = None, progress=_progress, *, sheets_adapter=None,
+               deliver: bool | None = None) -> RunResult:
+    """Run one reporting week end to end and write its outputs (sheets_adapter: a test transport for Google;
+    deliver: feedback into the districts' inbox folders, by default as config.yaml says)."""
     config = load_config(config_path)
+    if deliver is not None:
+        config = replace(config, deliver_to_inbox=deliver)
     previous_umask = os.umask(config.umask)   # outputs hold personal data: who may read them is the office's setting
     try:
         return _run_week(config, config_path, inputs, outputs_dir, week_text, now, progress, sheets_adapter)
@@ -224,6 +228,8 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     pairs = alongside(copies.work, _report_steps(result, dashboard, admins, admin_problems, staged, config, schema))
     feedback.finish_copies(copies, pairs, result, config, schema)
     staging.switch_in(staged, week_dir)
+    if config.deliver_to_inbox:   # the districts see their feedback where they drop their files
+        delivery.deliver(result, inputs, week_dir, now, config)
     return RunResult(week_dir, result, dashboard.notices)
 
 

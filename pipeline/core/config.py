@@ -69,6 +69,8 @@ class Config:
     google_sheets: dict
     outputs_mode: str = "private"   # private: the running account only; group: readable by the folder's group
     ministry: MinistrySettings | None = None   # the ministry's forms and form E (core.ministry_settings)
+    deliver_to_inbox: bool | None = None   # feedback into inputs/<district>/ผลการตรวจ/; None: only `watch` does
+    watch_interval_seconds: float = 60.0
 
     @property
     def lock_wait_seconds(self) -> float:
@@ -79,6 +81,12 @@ class Config:
     def umask(self) -> int:
         """The file-creation mask for outputs: they hold personal data."""
         return 0o077 if self.outputs_mode == "private" else 0o027
+
+
+def _optional_bool(value, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"config: {name} must be true or false")
 
 
 def _time(text: str, name: str) -> dt.time:
@@ -146,6 +154,9 @@ def config_from_dict(raw: dict) -> Config:
             google_sheets=dict(raw.get("google_sheets") or {}),
             outputs_mode=mode,
             ministry=ministry_config(raw),
+            deliver_to_inbox=_optional_bool((raw.get("feedback") or {}).get("deliver_to_inbox"),
+                                            "feedback.deliver_to_inbox"),
+            watch_interval_seconds=float((raw.get("watch") or {}).get("interval_seconds", 60)),
         )
     except (KeyError, TypeError) as error:
         raise ConfigError(f"config: missing or malformed setting {error}") from None

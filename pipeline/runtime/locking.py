@@ -21,6 +21,7 @@ from pipeline.core import messages
 from pipeline.core.errors import ConfigError
 
 LOCK_NAME = ".lock"
+WATCH_LOCK_NAME = ".watch.lock"
 POLL_SECONDS = 0.5
 
 
@@ -37,11 +38,11 @@ def _holder(command: str) -> dict:
             "since": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
 
 
-def _open(outputs_dir: Path) -> int:
+def _open(outputs_dir: Path, name: str = LOCK_NAME) -> int:
     """The lock file's descriptor; an outputs folder that cannot be written is one clear line."""
     try:
         outputs_dir.mkdir(parents=True, exist_ok=True)
-        return os.open(outputs_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        return os.open(outputs_dir / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     except OSError as error:
         raise ConfigError(messages.text("outputs_unwritable", folder=outputs_dir,
                                         cause=error.strerror or type(error).__name__)) from None
@@ -76,3 +77,21 @@ def outputs_lock(outputs_dir: Path, command: str, wait_seconds: float) -> Iterat
         yield
     finally:
         os.close(descriptor)   # closing releases the flock
+
+
+@contextmanager
+def watch_lock(outputs_dir: Path) -> Iterator[None]:
+    """One `watch` per outputs folder for as long as it runs: a second one is refused at once (Busy)."""
+    descriptor = _open(Path(outputs_dir), WATCH_LOCK_NAME)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(descriptor)
+            raise Busy(messages.text("watch_running", folder=outputs_dir, user=holder.get("user", "?"),
+                                     pid=holder.get("pid", "?"), since=holder.get("since", "?"))) from None
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, json.dumps(_holder("watch"), ensure_ascii=False).encode("utf-8"), 0)
+        yield
+    finally:
+        os.close(descriptor)

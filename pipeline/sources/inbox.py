@@ -206,3 +206,18 @@ def _moved(file: InboxFile) -> bool:
 def still_arriving(file: InboxFile, config: Config, now: dt.datetime) -> bool:
     """An unreadable file modified within settle_seconds, or gone since: retried next run, not damaged."""
     return (now - file.submitted_at).total_seconds() < config.settle_seconds or not os.path.lexists(file.path)
+
+
+def inbox_signature(inputs: Path) -> tuple:
+    """What the inbox holds now, cheaply: (path, size, modification time) of every file a run would look at.
+
+    Two looks with the same signature mean nothing arrived, changed or went away in between.
+    """
+    found, errors = [], []
+    for path in _walk(inputs, errors):
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        found.append((path.relative_to(inputs).as_posix(), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(found))

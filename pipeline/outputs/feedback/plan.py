@@ -293,25 +293,34 @@ class Job:
     sha256: str | None = None   # of the version checked: an in-place copy is made only of these very bytes
 
 
-def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config) -> list[Job]:
-    """A workbook for each file submitted this week (its newest version), and whether its copy can be made."""
-    accounting = result.accounting.sort_values("submitted_at", kind="stable")
-    newest = accounting.drop_duplicates("source_file", keep="last")
-    if "counted" in newest:   # a file withdrawn from the inbox by the cut-off gets no feedback
-        newest = newest[newest["counted"].astype(bool)]
+def _newest(result: WeekResult) -> pd.DataFrame:
+    """Each file's newest version this week, of the files that still count (a withdrawn one gets no feedback)."""
+    newest = result.accounting.sort_values("submitted_at", kind="stable").drop_duplicates("source_file", keep="last")
+    return newest[newest["counted"].astype(bool)] if "counted" in newest else newest
+
+
+def feedback_paths(result: WeekResult, week_dir: Path, config: Config) -> dict[str, Path]:
+    """Source file -> its feedback workbook under week_dir/feedback/<district>/."""
+    newest = _newest(result)
     folders = {row.source_file: safe_name(f"{row.district_folder} {config.districts.get(row.district_folder, '')}")
                for row in newest.itertuples(index=False)}
+    names, root = feedback_names(folders), WeekFiles(week_dir, result.report["week"]).feedback
+    return {source: root / folder / names[source] for source, folder in folders.items()}
+
+
+def plan_jobs(result: WeekResult, inputs_dir: Path, week_dir: Path, config: Config) -> list[Job]:
+    """A workbook for each file submitted this week (its newest version), and whether its copy can be made."""
+    targets = feedback_paths(result, week_dir, config)
     # The inbox as it is now: a copy is made only of the very version that was checked (same bytes, same time).
     files, _ = inbox.discover(inputs_dir, config, dt.datetime.now(tz=config.timezone))
     on_disk, present = {f.version_id: f for f in files}, {f.source_file for f in files}
-    names, jobs = feedback_names(folders), []
-    for head in newest.itertuples(index=False):
+    jobs = []
+    for head in _newest(result).itertuples(index=False):
         source = on_disk.get(head.version_id)
         refusal = "unreadable" if isinstance(head.problem, str) and head.problem else None if source else \
             "changed" if head.source_file in present else "missing"
         jobs.append(Job(head.version_id, head.source_file, source.path if source else None,
-                        WeekFiles(week_dir, result.report["week"]).feedback / folders[head.source_file] / names[head.source_file], refusal,
-                        source.sha256 if source else None))
+                        targets[head.source_file], refusal, source.sha256 if source else None))
     return jobs
 
 
