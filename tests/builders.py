@@ -85,3 +85,9 @@ def write_ods(path: Path, sheets: dict[str, list[list]], moment: dt.datetime | N
     if moment:
         set_mtime(path, moment)
     return path
+
+
+def xlsx_checker():
+    """The vendored xlsx-check (tests/xlsx_check, see its SOURCE.md): validate_file(path).findings."""
+    from tests.xlsx_check import xlsx_check   # needs lxml: imported when a test uses it
+    return xlsx_check

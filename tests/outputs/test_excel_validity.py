@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,13 @@ import pytest
 from pipeline.run import run_weekly
 from pipeline.synthetic import build_inbox
 from pipeline.templates import build_templates
-from tests.builders import headers, set_mtime, write_xlsx
+from tests.builders import xlsx_checker, headers, set_mtime, write_xlsx
 from tests.conftest import PROJECT, bangkok
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")
-CHECKER = Path(__file__).resolve().parent.parent / "xlsx_check"
 WEEKS = [dt.date(2021, 12, 24), dt.date(2021, 12, 31)]
 MANY = 2000
 
-
-def _checker():
-    sys.path.insert(0, str(CHECKER))
-    try:
-        import xlsx_check
-    finally:
-        sys.path.remove(str(CHECKER))
-    return xlsx_check
 
 
 def _bad_volunteers(count: int) -> list[list]:
@@ -89,7 +79,7 @@ def test_the_run_wrote_every_kind_of_workbook(written):
 
 
 def test_every_workbook_opens_in_excel_without_repair(written):
-    checker = _checker()
+    checker = xlsx_checker()
     findings = {}
     for path in written:
         report = checker.validate_file(str(path))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
-import sys
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -28,25 +27,16 @@ from pipeline.outputs.feedback.plan import Line, Mark
 from pipeline.outputs.xlsx import marks as xlsx_marks
 from pipeline.outputs.xlsx.sheet_xml import EXCEL_TEXT_LIMIT, ELLIPSIS, fitted
 from pipeline.core.outcome import RawSheet
-from tests.builders import xlsx_book
+from tests.builders import xlsx_checker, xlsx_book
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("lxml") is None, reason="xlsx-check needs lxml")
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-CHECKER = Path(__file__).resolve().parent.parent / "xlsx_check"
 SPECIAL = ["\ufffe", "\uffff", "\ud800", "\udfff", "\x00", "\x01", "\x0b", "\r", "\r\n", "\t", "\n", "_x0041_",
            "_x005F_", "_xD800_", "&", "<", "]]>", "\u0e48", "ไข่", "\U0001F600", " "]
 TEXT = st.lists(st.one_of(st.text(st.characters(codec=None, exclude_categories=()), max_size=12),
                           st.sampled_from(SPECIAL)), max_size=8).map("".join)
 EXAMPLES = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-
-def _checker():
-    sys.path.insert(0, str(CHECKER))
-    try:
-        import xlsx_check
-    finally:
-        sys.path.remove(str(CHECKER))
-    return xlsx_check
 
 
 def decoded(text: str | None) -> str:
@@ -59,7 +49,7 @@ def opens_cleanly(data: bytes, tmp_path: Path) -> zipfile.ZipFile:
     openpyxl.load_workbook(io.BytesIO(data))
     path = tmp_path / "checked.xlsx"
     path.write_bytes(data)
-    serious = [finding for finding in _checker().validate_file(str(path)).findings if finding[0] in ("CERTAIN", "MIGHT")]
+    serious = [finding for finding in xlsx_checker().validate_file(str(path)).findings if finding[0] in ("CERTAIN", "MIGHT")]
     assert not serious, serious[:3]
     return zipfile.ZipFile(io.BytesIO(data))
 
