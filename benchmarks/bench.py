@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feedback", choices=("copies", "summaries", "off"), default="copies",
                         help="copies: the pipeline as configured (feedback workbooks copy each district file); "
                              "summaries: limits.feedback_max_cells=0, feedback workbooks hold the summary only; "
-                             "off: feedback.write_feedback replaced by a no-op (what the rest of the pipeline costs)")
+                             "off: no feedback workbook planned (what the rest of the pipeline costs)")
     parser.add_argument("--work", type=Path, default=inboxes.DEFAULT_ROOT / "runs")
     arguments = parser.parse_args(argv)
     chosen = [name.strip() for name in arguments.sizes.split(",") if name.strip()]
