@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import shutil
 import sys
 import time
@@ -142,11 +141,8 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     config = load_config(config_path)
     if deliver is not None:
         config = replace(config, deliver_to_inbox=deliver)
-    previous_umask = os.umask(config.umask)   # outputs hold personal data: who may read them is the office's setting
-    try:
+    with atomic.file_mask(config.umask):   # outputs hold personal data: who may read them is the office's setting
         return _run_week(config, config_path, inputs, outputs_dir, week_text, now, progress, sheets_adapter)
-    finally:
-        os.umask(previous_umask)
 
 
 def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,

@@ -70,7 +70,7 @@ def look(state: WatchState, config_path: Path, inputs: Path, outputs_dir: Path, 
         week = weeks.week_of(now, config)
         progress(messages.text("watch_pass", time=now.astimezone(config.timezone).strftime("%H:%M"), week=week))
         run_weekly(config_path, inputs, outputs_dir, week.isoformat(), now=now, progress=progress, deliver=True)
-        state.processed = inbox_signature(inputs)   # delivered feedback is not in the signature
+        state.processed = signature   # what changes during the pass is seen by the next looks
     state.seen = signature
 
 

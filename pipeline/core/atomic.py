@@ -58,3 +58,13 @@ def sweep_temporaries(folder: Path) -> int:
         path.unlink(missing_ok=True)
         swept += 1
     return swept
+
+
+@contextmanager
+def file_mask(mask: int):
+    """New files and folders made with this mask (outputs hold personal data), the caller's given back after."""
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)

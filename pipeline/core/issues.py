@@ -101,13 +101,15 @@ def row_ranges(numbers) -> str:
     return ",".join(str(start) if start == end else f"{start}-{end}" for start, end in zip(starts, ends))
 
 
+def _spans(ranges: str) -> list[tuple[int, int]]:
+    """A ranges text (row_ranges) as (first, last) pairs."""
+    return [(int(first), int(last or first))
+            for first, _, last in (part.partition("-") for part in filter(None, str(ranges).split(",")))]
+
+
 def rows_of(ranges: str) -> list[int]:
     """The Excel row numbers a ranges text (row_ranges) stands for."""
-    numbers = []
-    for part in filter(None, str(ranges).split(",")):
-        first, _, last = part.partition("-")
-        numbers.extend(range(int(first), int(last or first) + 1))
-    return numbers
+    return [number for first, last in _spans(ranges) for number in range(first, last + 1)]
 
 
 def row_count(issues: pd.DataFrame) -> pd.Series:
@@ -116,8 +118,7 @@ def row_count(issues: pd.DataFrame) -> pd.Series:
     if "rows" in issues:
         ranges = issues["rows"].astype(object).fillna("").astype(str).to_numpy()
         for position in np.flatnonzero(ranges != ""):   # one per grouped problem: a handful
-            counts[position] = sum(int(last or first) - int(first) + 1
-                                   for first, _, last in (part.partition("-") for part in ranges[position].split(",")))
+            counts[position] = sum(last - first + 1 for first, last in _spans(ranges[position]))
     return pd.Series(counts, index=issues.index)
 
 

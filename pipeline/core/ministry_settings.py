@@ -13,8 +13,6 @@ from pipeline.core.schema import Schema, load_schema
 from pipeline.core.wording import wording
 
 TOP_LEVEL = ("week", "province_code", "province")
-
-
 # The figures of each report.json totals block the ministry report carries by default (FORMS.md §4),
 # in order; "by_x:list" expands to one figure per value of that closed list.
 DEFAULT_FIGURES = {
@@ -25,29 +23,17 @@ DEFAULT_FIGURES = {
     "submission": ("on_time", "late", "unusable", "missing", "files", "rows_read", "accepted", "updated", "rejected",
                    "duplicates"),
 }
-
-
 # Not-stated counts are not questions of the ministry's form: shown as a note beside the figure they complete
 # (NOT_STATED_NOTES), and linkable when a form asks for them.
 EXTRA_FIGURES = {"unvaccinated": ("nationality_unknown", "wants_vaccine_unknown"), "facilities": ("new",),
                  "submission": ("districts", "skipped")}
-
-
 FORM_URL = re.compile(r"https://docs\.google\.com/forms/(?:u/\d+/)?d/(?:e/)?[A-Za-z0-9_-]{10,}/viewform")
-
-
 SHORT_URL = re.compile(r"https://forms\.gle/[A-Za-z0-9_-]{6,}")
-
-
 # The links the ministry's letter publishes: the weekly report form and form E (the provincial administrator).
 # A forms.gle link cannot carry pre-filled answers and cannot be expanded offline: only a form's long viewform
 # URL, when a province configures it (form_prefill_url), is made into a pre-filled link.
 WEEKLY_FORM_LINK = "https://forms.gle/kCMNWIKxQWEw3CPMA"
-
-
 ADMIN_FORM_LINK = "https://forms.gle/ox2ZCB5ZtMkCRUBo7"
-
-
 ENTRY = re.compile(r"(?:entry\.)?(\d{1,12})")
 
 

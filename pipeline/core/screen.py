@@ -11,8 +11,6 @@ import unicodedata
 
 # Nine digits or more (dashes or spaces between them allowed) are an ID or a phone number.
 LONG_NUMBER = re.compile(r"\d(?:[ -]?\d){8,}")
-
-
 # What a terminal would obey instead of show: C0 and C1 controls (ESC, CR, LF, BEL, DEL...), line and
 # paragraph separators, bidi embeddings, overrides and isolates (a file name could reorder the line around it),
 # and lone surrogates (undecodable bytes of a file name: printing them would raise). Shown as visible escapes.

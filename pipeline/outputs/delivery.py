@@ -34,7 +34,7 @@ def folders_of(accounting: pd.DataFrame, inputs: Path) -> dict[str, list[str]]:
     folders: dict[str, list[str]] = {}
     for source_file in dict.fromkeys(kept["source_file"]):
         parts = str(source_file).split("/")
-        if len(parts) > 1 and (inputs / parts[0]).is_dir() and not source_file.startswith("gsheets/"):
+        if len(parts) > 1 and (inputs / parts[0]).is_dir():   # Google Sheets snapshots have no folder there
             folders.setdefault(parts[0], []).append(source_file)
     return folders
 
@@ -65,13 +65,14 @@ def status_text(result: WeekResult, district: str, files: list[str], now: dt.dat
 
 
 def _take_folder_access(path: Path, folder: Path) -> None:
-    """The delivered file gets the district folder's group and its read/write permissions."""
+    """A delivered file or folder gets the district folder's group and its permissions (files: no execute)."""
     info = folder.stat()
     try:
         os.chown(path, -1, info.st_gid)
     except OSError:   # not the file's owner in that group: the folder's setgid bit decides instead
         pass
-    os.chmod(path, stat.S_IMODE(info.st_mode) & 0o666 | stat.S_IRUSR | stat.S_IWUSR)
+    mode = stat.S_IMODE(info.st_mode)
+    os.chmod(path, mode if path.is_dir() else mode & 0o666 | stat.S_IRUSR | stat.S_IWUSR)
 
 
 def deliver(result: WeekResult, inputs: Path, week_dir: Path, now: dt.datetime, config: Config) -> list[Path]:
@@ -83,7 +84,6 @@ def deliver(result: WeekResult, inputs: Path, week_dir: Path, now: dt.datetime, 
         target = inputs / folder / FEEDBACK_FOLDER
         target.mkdir(exist_ok=True)
         _take_folder_access(target, inputs / folder)
-        os.chmod(target, stat.S_IMODE((inputs / folder).stat().st_mode))
         wanted = {made[source].name: made[source] for source in sources if made[source].exists()}
         for old in target.iterdir():   # feedback of a file replaced or removed since
             if old.is_file() and old.name not in {*wanted, STATUS_FILE}:

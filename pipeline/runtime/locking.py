@@ -56,9 +56,10 @@ def _read_holder(descriptor: int) -> dict:
 
 
 @contextmanager
-def outputs_lock(outputs_dir: Path, command: str, wait_seconds: float) -> Iterator[None]:
-    """Hold the outputs folder for a command; wait up to wait_seconds for another run, then refuse (Busy)."""
-    descriptor = _open(Path(outputs_dir))
+def _held(outputs_dir: Path, name: str, command: str, wait_seconds: float, busy: str) -> Iterator[None]:
+    """Hold lock file `name` of the outputs folder; wait up to wait_seconds for its holder, then refuse with
+    the wording `busy` naming who holds it and since when (Busy)."""
+    descriptor = _open(Path(outputs_dir), name)
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -68,9 +69,9 @@ def outputs_lock(outputs_dir: Path, command: str, wait_seconds: float) -> Iterat
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = _read_holder(descriptor)
-                    raise Busy(messages.text("outputs_busy", folder=outputs_dir,
-                                             command=holder.get("command", "?"), user=holder.get("user", "?"),
-                                             pid=holder.get("pid", "?"), since=holder.get("since", "?"))) from None
+                    raise Busy(messages.text(busy, folder=outputs_dir, command=holder.get("command", "?"),
+                                             user=holder.get("user", "?"), pid=holder.get("pid", "?"),
+                                             since=holder.get("since", "?"))) from None
                 time.sleep(POLL_SECONDS)
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, json.dumps(_holder(command), ensure_ascii=False).encode("utf-8"), 0)
@@ -79,19 +80,11 @@ def outputs_lock(outputs_dir: Path, command: str, wait_seconds: float) -> Iterat
         os.close(descriptor)   # closing releases the flock
 
 
-@contextmanager
-def watch_lock(outputs_dir: Path) -> Iterator[None]:
+def outputs_lock(outputs_dir: Path, command: str, wait_seconds: float):
+    """Hold the outputs folder for a command; wait up to wait_seconds for another run, then refuse (Busy)."""
+    return _held(outputs_dir, LOCK_NAME, command, wait_seconds, "outputs_busy")
+
+
+def watch_lock(outputs_dir: Path):
     """One `watch` per outputs folder for as long as it runs: a second one is refused at once (Busy)."""
-    descriptor = _open(Path(outputs_dir), WATCH_LOCK_NAME)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(descriptor)
-            raise Busy(messages.text("watch_running", folder=outputs_dir, user=holder.get("user", "?"),
-                                     pid=holder.get("pid", "?"), since=holder.get("since", "?"))) from None
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, json.dumps(_holder("watch"), ensure_ascii=False).encode("utf-8"), 0)
-        yield
-    finally:
-        os.close(descriptor)
+    return _held(outputs_dir, WATCH_LOCK_NAME, "watch", 0, "watch_running")

@@ -33,8 +33,6 @@ EXIT_OUT_OF_MEMORY = 71
 PR_SET_PDEATHSIG = 1
 # read_files points each child here at a folder the parent removes, so a crashed child leaves no snapshot.
 SCRATCH_DIRECTORY: str | None = None
-
-
 # Scratch folders are named after the reading process, so a later run can remove those of a killed one.
 SCRATCH_NAME = re.compile(r'readers-(\d+)-[^/]*')
 

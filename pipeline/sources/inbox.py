@@ -141,7 +141,7 @@ def _look(path: Path, inputs: Path, config: Config, code: str | None, folder: st
     if code is None:
         return {"code": registered("folder_unknown"), "value": folder or "(inputs)", "submitted_at": submitted}
     sha256 = file_sha256(path)
-    if _changed_since(path, info):  # written to while we read it: a copy in progress, whatever its mtime
+    if _changed_since(path, info.st_size, submitted):   # written to while read: a copy in progress, whatever its mtime
         return {"code": registered("still_arriving"), "submitted_at": submitted}
     return InboxFile(path, relative, folder, code, info.st_size, submitted, sha256)
 
@@ -159,13 +159,13 @@ def _walk_note(error: OSError, inputs: Path, config: Config, now: dt.datetime) -
     return problem("folder_unreadable", relative, code, submitted_at=now, detail=error.strerror or type(error).__name__)
 
 
-def _changed_since(path: Path, before: os.stat_result) -> bool:
-    """True when the file's size or modification time moved (or the file went away) since `before`."""
+def _changed_since(path: Path, size: int, modified: dt.datetime) -> bool:
+    """True when the file's size or modification time moved from these (or the file went away)."""
     try:
         after = os.lstat(path)
     except OSError:
         return True
-    return (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+    return after.st_size != size or dt.datetime.fromtimestamp(after.st_mtime, tz=modified.tzinfo) != modified
 
 
 def files_frame(files: list[InboxFile]) -> pd.DataFrame:
@@ -187,20 +187,10 @@ def second_look(files: list[InboxFile], config: Config, now: dt.datetime,
     if not recent:
         return files, []
     sleep(config.look_again_seconds)
-    moving = {f.source_file for f in recent if _moved(f)}
+    moving = {f.source_file for f in recent if _changed_since(f.path, f.size, f.submitted_at)}
     notes = [problem("still_arriving", f.source_file, f.district_code, submitted_at=now)
              for f in recent if f.source_file in moving]
     return [f for f in files if f.source_file not in moving], notes
-
-
-def _moved(file: InboxFile) -> bool:
-    """Whether a file's size or modification time differs from what discovery saw (or it is gone)."""
-    try:
-        info = os.lstat(file.path)
-    except OSError:
-        return True
-    return info.st_size != file.size or dt.datetime.fromtimestamp(info.st_mtime, tz=file.submitted_at.tzinfo) \
-        != file.submitted_at
 
 
 def still_arriving(file: InboxFile, config: Config, now: dt.datetime) -> bool:

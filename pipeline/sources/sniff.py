@@ -21,8 +21,6 @@ NON_SPREADSHEET_MAGIC = {
 }
 CSV_EXTENSIONS = frozenset({'csv', 'tsv', 'xls', 'xlsx', 'xlsm', 'ods', ''})
 TEXT_BYTES = bytes(range(32, 256)) + b'\t\n\r\x0b\x0c\x1a\x1b'
-
-
 # A DTD is the only way to declare entities; office XML never has one (XML names are case-sensitive).
 # Every member is searched, whatever its name (a sheet part may be called anything its .rels says),
 # in UTF-8 and in UTF-16 (which calamine does not parse today, but might tomorrow).

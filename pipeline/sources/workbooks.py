@@ -17,13 +17,9 @@ from pipeline.runtime.limits import ReadLimits
 from pipeline.sources.sniff import DOCTYPE_MARKERS
 
 MAX_ZIP_MEMBERS = 10_000  # a real workbook has tens of parts; thousands means a crafted archive
-
-
 # A formula cell whose cached value is missing or empty: <f>…</f></c>, <f>…</f><v/></c>, <f …/><v></v></c>.
 UNCALCULATED_FORMULA = re.compile(rb'(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
-
-
 # Only references far from A1 (3-letter column or 7-digit row) can blow up calamine's grid; matching
 # every reference would cost about a third of the parse time, this one costs about a tenth.
 FAR_REFERENCE = re.compile(rb' r="(?:[A-Z]{3}|[A-Z]{0,2}\d{7})')

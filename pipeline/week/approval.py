@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from pipeline.core import messages
 from pipeline.core import weeks
-from pipeline.core.atomic import atomic_path
+from pipeline.core.atomic import atomic_path, file_mask
 from pipeline.core.paths import WeekFiles, week_files
 from pipeline.core.config import Config, load_config
 from pipeline.core.errors import ConfigError
@@ -214,12 +213,8 @@ def approve_week(config_path: Path, inputs: Path, outputs_dir: Path, week_text: 
     Holds the outputs folder's lock: a week is never signed off while a run is rewriting it.
     """
     config = load_config(config_path)
-    previous_umask = os.umask(config.umask)
-    try:
-        with locking.outputs_lock(outputs_dir, "approve", config.lock_wait_seconds):
-            return _approve(config, inputs, outputs_dir, week_text, by, now)
-    finally:
-        os.umask(previous_umask)
+    with file_mask(config.umask), locking.outputs_lock(outputs_dir, "approve", config.lock_wait_seconds):
+        return _approve(config, inputs, outputs_dir, week_text, by, now)
 
 
 def _approve(config: Config, inputs: Path, outputs_dir: Path, week_text: str | None, by: str | None,

@@ -22,18 +22,27 @@ def removals_until(removals: pd.DataFrame | None, cutoff: dt.datetime) -> pd.Dat
     return known.groupby("source_file", as_index=False)["removed_at"].max()
 
 
+def _superseded(versions: pd.DataFrame, removals: pd.DataFrame | None, cutoff: dt.datetime,
+                closes_of) -> set[str]:
+    """Versions submitted by the cut-off that a newer version of their path, or the path's removal, followed by
+    the moment `closes_of(submitted_at)` (never past the cut-off)."""
+    inside = versions[versions["submitted_at"] <= cutoff].sort_values(["submitted_at", "version_id"], kind="stable")
+    closes = inside["submitted_at"].map(lambda moment: min(closes_of(moment), cutoff))
+    later = inside.groupby("source_file")["submitted_at"].shift(-1)   # the path's next version, if any
+    superseded = later.notna() & (later <= closes)
+    gone = removals_until(removals, cutoff)
+    if len(gone):
+        removed_at = inside["source_file"].map(gone.set_index("source_file")["removed_at"])
+        superseded |= ((removed_at > inside["submitted_at"]) & (removed_at <= closes)).fillna(False).astype(bool)
+    return set(inside.loc[superseded.to_numpy(dtype=bool), "version_id"])
+
+
 def counted_versions(versions: pd.DataFrame, removals: pd.DataFrame | None, cutoff: dt.datetime) -> pd.Series:
     """Per version (aligned with `versions`, submitted_at aware): True when the week counts it."""
     if versions.empty:
         return pd.Series(dtype=bool, index=versions.index)
-    inside = versions["submitted_at"] <= cutoff
-    ordered = versions[inside].sort_values(["submitted_at", "version_id"], kind="stable")
-    newest = ordered.drop_duplicates("source_file", keep="last")
-    gone = removals_until(removals, cutoff)
-    if len(gone):
-        removed_at = newest["source_file"].map(gone.set_index("source_file")["removed_at"])
-        newest = newest[~(removed_at > newest["submitted_at"]).fillna(False).astype(bool)]
-    return versions["version_id"].isin(newest["version_id"])
+    superseded = _superseded(versions, removals, cutoff, lambda moment: cutoff)
+    return (versions["submitted_at"] <= cutoff) & ~versions["version_id"].isin(superseded)
 
 
 def live_versions(versions: pd.DataFrame, removals: pd.DataFrame | None, cutoff: dt.datetime,
@@ -43,14 +52,4 @@ def live_versions(versions: pd.DataFrame, removals: pd.DataFrame | None, cutoff:
     cut-off of the week a submission time belongs to."""
     if versions.empty:
         return pd.Series(dtype=bool, index=versions.index)
-    inside = versions[versions["submitted_at"] <= cutoff].sort_values(["submitted_at", "version_id"], kind="stable")
-    own_close = inside["submitted_at"].map(lambda moment: min(closes(moment), cutoff))
-    later = inside.groupby("source_file")["submitted_at"].shift(-1)   # the path's next version, if any
-    replaced = later.notna() & (later <= own_close)
-    gone = removals_until(removals, cutoff)
-    if len(gone):
-        removed_at = inside["source_file"].map(gone.set_index("source_file")["removed_at"])
-        withdrawn = (removed_at > inside["submitted_at"]) & (removed_at <= own_close)
-        replaced = replaced | withdrawn.fillna(False).astype(bool)
-    dead = set(inside.loc[replaced.to_numpy(dtype=bool), "version_id"])
-    return ~versions["version_id"].isin(dead)
+    return ~versions["version_id"].isin(_superseded(versions, removals, cutoff, closes))

@@ -127,11 +127,11 @@ def _shown(value) -> str:
     return text
 
 
-def entities(valid: pd.DataFrame, newest_by: str | None, first_submitted: pd.Series | None = None) -> pd.DataFrame:
+def entities(valid: pd.DataFrame, newest_by: str | None, earliest: pd.Series | None = None) -> pd.DataFrame:
     """One row per entity: its newest record's values, plus when it was first submitted.
 
-    first_submitted (identity -> time) comes from every version ever counted or not, when given: a record
-    that a district sends again in a replaced file is not new again.
+    `earliest` (identity -> time, first_submitted of every version, counted or not) when given: a record that a
+    district sends again in a replaced file is not new again.
     """
     if valid.empty:
         return valid.assign(first_submitted=pd.Series(dtype=object))
@@ -140,16 +140,13 @@ def entities(valid: pd.DataFrame, newest_by: str | None, first_submitted: pd.Ser
         ordered = valid.assign(_newest=valid[newest_by].fillna("")).sort_values(
             ["_newest", *ORDER], kind="stable").drop(columns="_newest")
     newest = ordered.drop_duplicates("identity", keep="last").set_index("identity")
-    # sort=False: the minimum is aligned by identity below; sorting 10^5 distinct identities first only costs.
-    earliest = valid.groupby("identity", sort=False)["submitted_at"].min()
-    if first_submitted is not None:
-        earliest = first_submitted.reindex(newest.index).fillna(earliest)
-    newest["first_submitted"] = earliest
+    newest["first_submitted"] = earliest if earliest is not None else first_submitted(valid)
     return newest.reset_index()
 
 
 def first_submitted(valid: pd.DataFrame) -> pd.Series:
     """identity -> the earliest submission time of any of its valid records."""
+    # sort=False: aligned by identity where it is used; sorting 10^5 distinct identities first only costs.
     return valid.groupby("identity", sort=False)["submitted_at"].min()
 
 

@@ -24,6 +24,7 @@ from pipeline.core.wording import wording as load_wording
 from pipeline.thai.dates import MONTHS, THAI_DIGITS
 from pipeline.week import figures
 from pipeline.week.report import BLOCKS, prepared_versions
+from pipeline.week.submission import status_of
 
 STATUSES = ("on_time", "late", "unusable", "missing")
 
@@ -144,10 +145,7 @@ def timeliness(versions: pd.DataFrame, config: Config, week: dt.date) -> Timelin
         inside = window.contains(frame["submitted_at"])
         sent = set(frame.loc[inside, "district_folder"])
         first = frame[inside & usable.astype(bool)].groupby("district_folder")["submitted_at"].min()
-        columns[friday] = [
-            ("unusable" if code in sent else "missing") if code not in first.index
-            else "on_time" if first[code] <= window.deadline else "late"
-            for code in config.districts]
+        columns[friday] = [status_of(code in sent, first.get(code), window.deadline) for code in config.districts]
     statuses = pd.DataFrame(columns, index=list(config.districts))
     return Timeliness(every_week, statuses, dict(config.districts))
 

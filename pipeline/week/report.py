@@ -38,16 +38,21 @@ def prepared_versions(versions: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: Schema) -> pd.DataFrame:
-    """A warning for each row that repeats a record sent in the same week (earlier weeks' repeats are normal).
+def listed(duplicates: pd.DataFrame, window: figures.Window) -> pd.DataFrame:
+    """The week's repeated rows, marked `listed` when worth a line: a repeat of a record sent this week, not of
+    its own file's earlier version (a full resend repeats last week's rows: normal, counted, not listed)."""
+    resent = (duplicates["first_source_file"] == duplicates["source_file"]) \
+        & (duplicates["first_version_id"] != duplicates["version_id"])
+    return duplicates.assign(listed=(window.contains(duplicates["first_submitted_at"]) & ~resent).to_numpy(dtype=bool))
 
-    A file sent again under the same name repeats its own earlier version: that is a resend, not a problem.
+
+def _duplicate_issues(duplicates: pd.DataFrame, window: figures.Window, schema: Schema) -> pd.DataFrame:
+    """A warning for each listed repeat (see `listed`).
+
     The province's list names the row repeated, wherever it is; a district's feedback never shows another
     district's file, sheet or row (feedback.masked_issues).
     """
-    resent = (duplicates["first_source_file"] == duplicates["source_file"]) \
-        & (duplicates["first_version_id"] != duplicates["version_id"])
-    same_week = duplicates[window.contains(duplicates["first_submitted_at"]) & ~resent]
+    same_week = duplicates[duplicates["listed"]]
     if same_week.empty:
         return empty_issues()
     labels = schema.wording["labels"]
@@ -78,17 +83,18 @@ def _week_updates(occurrence: pd.DataFrame, this_week: pd.Series, dataset: str, 
     rows = occurrence.index[occurrence["is_update"].to_numpy() & this_week.to_numpy()]
     if not len(rows):
         return occurrence.iloc[:0].assign(changes=pd.Series(dtype=object))
-    fields = [(f.key, f.header) for f in schema.datasets[dataset].fields if f.key not in ("district", "subdistrict")]
-    fields += [("district_code", schema.datasets[dataset].field("district").header)] \
-        if "district" in schema.datasets[dataset].keys else []
-    return occurrence.loc[rows].assign(changes=figures.changes(occurrence, rows, fields))
+    return occurrence.loc[rows].assign(changes=figures.changes(occurrence, rows, _update_fields(schema, dataset)))
+
+
+def _update_fields(schema: Schema, dataset: str) -> list[tuple[str, str]]:
+    """(column, header) of the values that make a repeated row an update: every form field, places by their codes."""
+    swapped = {"district": "district_code", "subdistrict": "subdistrict_code"}
+    return [(swapped.get(f.key, f.key), f.header) for f in schema.datasets[dataset].fields]
 
 
 def compared_columns(schema: Schema, dataset: str) -> tuple[str, ...]:
-    """The values that make a repeated row an update: every form field, places by their codes."""
-    keys = schema.datasets[dataset].keys
-    swapped = {"district": "district_code", "subdistrict": "subdistrict_code"}
-    return tuple(swapped.get(key, key) for key in keys)
+    """The values that make a repeated row an update (see _update_fields)."""
+    return tuple(column for column, _ in _update_fields(schema, dataset))
 
 
 def _note_issues(notes: list[dict], schema: Schema, window: figures.Window) -> pd.DataFrame:
@@ -141,7 +147,7 @@ def build_week(state: dict[str, pd.DataFrame], notes: list[dict], config: Config
     accounting["counted"] = accounting["version_id"].isin(counted_ids)   # False: replaced or withdrawn since
     submissions = submission.district_submissions(accounting, arrivals, window, config)
     repeats = ~occurrences["is_first"] & ~occurrences["is_update"]
-    duplicates = occurrences[repeats & occurrences["version_id"].isin(this_week["version_id"])]
+    duplicates = listed(occurrences[repeats & occurrences["version_id"].isin(this_week["version_id"])], window)
     stored = state["issues"][state["issues"]["version_id"].isin(this_week["version_id"])]
     updates = pd.concat(update_tables, ignore_index=True)
     issues = finish(pd.concat([stored, _duplicate_issues(duplicates, window, schema), _update_issues(updates, schema),

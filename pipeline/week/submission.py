@@ -37,6 +37,13 @@ def sheet_accounting(versions: pd.DataFrame, sheets: pd.DataFrame, occurrences: 
         .reset_index(drop=True)
 
 
+def status_of(sent: bool, first_usable, deadline) -> str:
+    """A district's week: judged by the first file the province could use (none usable is not a submission)."""
+    if first_usable is None:
+        return "unusable" if sent else "missing"
+    return "on_time" if first_usable <= deadline else "late"
+
+
 def district_submissions(accounting: pd.DataFrame, arrivals: pd.DataFrame, window: Window,
                          config: Config) -> dict[str, dict]:
     """District code -> submission block (status, files, last submitted, row counts).
@@ -54,11 +61,8 @@ def district_submissions(accounting: pd.DataFrame, arrivals: pd.DataFrame, windo
             continue
         usable = sent[sent["usable"].astype(bool)] if "usable" in sent else sent
         first, last = sent["submitted_at"].min(), sent["submitted_at"].max()
-        # Timeliness is judged by the first file the province could use; none usable is not a submission.
-        first_usable = usable["submitted_at"].min() if len(usable) else None
-        status = "unusable" if first_usable is None else "on_time" if first_usable <= window.deadline else "late"
         blocks[code] = {
-            "status": status,
+            "status": status_of(True, usable["submitted_at"].min() if len(usable) else None, window.deadline),
             "files": int(mine["source_file"].nunique()),
             "first_submitted": first.tz_convert(config.timezone).isoformat(),
             "last_submitted": last.tz_convert(config.timezone).isoformat(),

@@ -351,14 +351,10 @@ def masked_issues(issues: pd.DataFrame, duplicates: pd.DataFrame, schema: Schema
 
 
 def listed_duplicates(result: WeekResult, version_id: str) -> pd.DataFrame:
-    """The version's repeats worth a line: of a record sent this week, not its own file's earlier version.
-
-    A full resend repeats last week's rows (normal, counted, not listed); a record another district sent
-    first is listed without that district's file, sheet or row.
-    """
+    """The version's repeats worth a line (week.report.listed); a record another district sent first is listed
+    without that district's file, sheet or row."""
     mine = result.duplicates[result.duplicates["version_id"] == version_id]
-    resent = (mine["first_source_file"] == mine["source_file"]) & (mine["first_version_id"] != mine["version_id"])
-    return mine[result.window.contains(mine["first_submitted_at"]) & ~resent]
+    return mine[mine["listed"]] if "listed" in mine else mine
 
 
 @dataclass(frozen=True)
