@@ -212,6 +212,17 @@ def _text(x: float, y: float, content: str, size: int = 14, anchor: str = "start
             f"{escape(content)}</text>")
 
 
+def _tooltip(category: str, series: Series, value: float) -> str:
+    """The hover text of one drawn value: category, series and figure."""
+    return f"<title>{escape(category)} · {escape(series.name)}: {_number(value)}</title>"
+
+
+def _segment(x: float, y: float, width: float, height: float, category: str, series: Series, value: float) -> str:
+    """One bar or bar segment in its series' colour, with its hover text."""
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{series.colour}">'
+            f"{_tooltip(category, series, value)}</rect>")
+
+
 def _legend(chart: Chart, width: int, y: float) -> list[str]:
     if len(chart.series) < 2:
         return []
@@ -280,9 +291,7 @@ def _svg_columns(chart: Chart, width: int, height: int) -> list[str]:
         for series in chart.series:
             value = series.values[index]
             h = plot_h * value / peak
-            parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                         f'fill="{series.colour}"><title>{escape(category)} · {escape(series.name)}: '
-                         f"{_number(value)}</title></rect>")
+            parts.append(_segment(x, base - h, bar, h, category, series, value))
             base -= h
         total = sum(series.values[index] for series in chart.series)
         parts.append(_text(x + bar / 2, base - 4, _number(total), 13, "middle", fill="#262626"))
@@ -313,9 +322,7 @@ def _svg_bars(chart: Chart, width: int) -> tuple[list[str], int]:
         for series in chart.series:
             value = series.values[index]
             w = plot_w * value / peak
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{row * 0.64:.1f}" '
-                         f'fill="{series.colour}"><title>{escape(category)} · {escape(series.name)}: '
-                         f"{_number(value)}</title></rect>")
+            parts.append(_segment(x, y, w, row * 0.64, category, series, value))
             x += w
         total = sum(series.values[index] for series in chart.series)
         parts.append(_text(x + 6, y + row * 0.5, _number(total), 13, fill="#262626"))
@@ -341,7 +348,7 @@ def _svg_lines(chart: Chart, width: int, height: int) -> list[str]:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{series.colour}" stroke-width="2.5"/>')
         for (x, y), category, value in zip(points, chart.categories, series.values):
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{series.colour}"><title>'
-                         f"{escape(category)} · {escape(series.name)}: {_number(value)}</title></circle>")
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{series.colour}">'
+                         f"{_tooltip(category, series, value)}</circle>")
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#595959"/>')
     return parts

@@ -35,11 +35,16 @@ def test_capped_keeps_the_first_rows_and_names_the_rest(schema):
     assert "1500" in summary["message"].iloc[0] and row_count(result).sum() == 2503
 
 
+def volunteers_of_long(count: int) -> list[list[str]]:
+    """Volunteer rows that each name the district ลอง."""
+    return [["นาย", f"อาสา{n}", "ทดสอบ", f"08{n:08d}", "อสม.", "อบต.(moicovid)", "ห้วยอ้อ", "ลอง", "20/12/2564"]
+            for n in range(count)]
+
+
 def test_a_file_of_many_warnings_is_reported_in_a_bounded_table(tmp_path):
     count = ROWS_KEPT_PER_PROBLEM + 1500
     # Every row names ลอง while the file sits in เมืองแพร่'s folder: one warning per row.
-    rows = [["นาย", f"อาสา{n}", "ทดสอบ", f"08{n:08d}", "อสม.", "อบต.(moicovid)", "ห้วยอ้อ", "ลอง", "20/12/2564"]
-            for n in range(count)]
+    rows = volunteers_of_long(count)
     write_xlsx(tmp_path / "inbox" / "5401 เมืองแพร่" / "ผิดโฟลเดอร์.xlsx", {"อาสาสมัคร": [headers("volunteers"), *rows]},
                bangkok(2021, 12, 24, 9))
     done = run_weekly(PROJECT / "config.yaml", tmp_path / "inbox", tmp_path / "out", WEEK1, progress=lambda m: None)
@@ -55,8 +60,7 @@ def test_a_file_of_many_warnings_is_reported_in_a_bounded_table(tmp_path):
 def test_the_issues_workbook_shows_the_ranges_of_a_grouped_row(tmp_path):
     from tests import hostile_files as hostile
     count = ROWS_KEPT_PER_PROBLEM + 10
-    rows = [["นาย", f"อาสา{n}", "ทดสอบ", f"08{n:08d}", "อสม.", "อบต.(moicovid)", "ห้วยอ้อ", "ลอง", "20/12/2564"]
-            for n in range(count)]
+    rows = volunteers_of_long(count)
     write_xlsx(tmp_path / "inbox" / "5401" / "a.xlsx", {"อาสาสมัคร": [headers("volunteers"), *rows]},
                bangkok(2021, 12, 24, 9))
     done = run_weekly(PROJECT / "config.yaml", tmp_path / "inbox", tmp_path / "out", WEEK1, progress=lambda m: None)

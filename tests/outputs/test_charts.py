@@ -3,7 +3,6 @@ reference hold the report's figures (openpyxl drops charts when it loads a workb
 read from the zip)."""
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from pathlib import Path
@@ -14,10 +13,8 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 from pipeline.outputs import charts
-from pipeline.run import run_weekly
 from pipeline.week.history import week_label
-from tests.conftest import PROJECT
-from tests.scenarios.test_two_weeks import WEEK1, WEEK2, build
+from tests.scenarios.test_two_weeks import WEEK1, WEEK2
 
 NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
       "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
@@ -25,13 +22,8 @@ SHEET = "กราฟ"
 
 
 @pytest.fixture(scope="module")
-def two_weeks(tmp_path_factory):
-    root = tmp_path_factory.mktemp("charts")
-    build(root / "inbox", "new_only")
-    for week in (WEEK1, WEEK2):
-        run_weekly(PROJECT / "config.yaml", root / "inbox", root / "out", week, progress=lambda message: None)
-    reports = {week: json.loads((root / "out" / week / "report.json").read_text(encoding="utf-8"))
-               for week in (WEEK1, WEEK2)}
+def two_weeks(two_week_run):
+    root, reports = two_week_run
     return root / "out" / WEEK2 / f"province_report_{WEEK2}.xlsx", reports
 
 

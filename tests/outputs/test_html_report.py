@@ -13,7 +13,7 @@ import pytest
 from pipeline.run import run_weekly
 from pipeline.week.history import flat_figures
 from tests.conftest import PROJECT
-from tests.scenarios.test_two_weeks import WEEK1, WEEK2, build
+from tests.scenarios.test_two_weeks import WEEK2
 
 CHROMIUM = Path("/usr/bin/chromium")
 FONT_STACK = "'TH Sarabun New', 'Sarabun', 'Laksaman', 'Noto Sans Thai', sans-serif"
@@ -69,14 +69,9 @@ def as_number(text: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def week_two(tmp_path_factory):
-    root = tmp_path_factory.mktemp("html")
-    build(root / "inbox", "new_only")
-    for week in (WEEK1, WEEK2):
-        run_weekly(PROJECT / "config.yaml", root / "inbox", root / "out", week, progress=lambda message: None)
-    week_dir = root / "out" / WEEK2
-    report = json.loads((week_dir / "report.json").read_text(encoding="utf-8"))
-    return root, week_dir, report
+def week_two(two_week_run):
+    root, reports = two_week_run
+    return root, root / "out" / WEEK2, reports[WEEK2]
 
 
 def check_figures(html: str, report: dict) -> set[tuple]:

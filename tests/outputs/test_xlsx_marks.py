@@ -14,7 +14,6 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from pipeline.outputs.feedback.book import FILLS
-from pipeline.outputs.xlsx import comments as xlsx_comments
 from pipeline.outputs.xlsx import marks as xlsx_marks
 from pipeline.outputs.xlsx import package as xlsx_package
 from pipeline.outputs.xlsx import styles as xlsx_styles

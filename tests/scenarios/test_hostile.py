@@ -252,8 +252,8 @@ def test_an_unreadable_file_older_than_the_settle_time_is_damaged(baseline, tmp_
 
 
 def test_file_growing_while_hashed_is_still_being_copied(tmp_path, monkeypatch, config):
-    path = hostile.write_bytes(tmp_path / "5407" / "growing.csv", hostile.csv_bytes(hostile.wang_chin(310, 2)),
-                               bangkok(2021, 12, 20, 9))
+    hostile.write_bytes(tmp_path / "5407" / "growing.csv", hostile.csv_bytes(hostile.wang_chin(310, 2)),
+                        bangkok(2021, 12, 20, 9))
     real_sha256 = inbox_module.file_sha256
 
     def sha256_while_the_copy_goes_on(target: Path) -> str:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import stat
-import sys
 import zipfile
 from pathlib import Path
 

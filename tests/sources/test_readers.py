@@ -1,6 +1,5 @@
 """Tests for pipeline.sources.readers on real files built in tmp_path (no fixtures checked in)."""
 import datetime
-import io
 import os
 import re
 from dataclasses import replace
