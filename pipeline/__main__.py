@@ -72,11 +72,11 @@ def _watch(arguments: argparse.Namespace) -> int:
 
 def _weekly(arguments: argparse.Namespace) -> int:
     from pipeline.run import run_weekly
-    from pipeline.outputs.terminal import print_summary
+    from pipeline.core.screen import say
     if not arguments.inputs.is_dir():
         raise ConfigError(messages.text("inputs_missing", path=arguments.inputs))
     done = run_weekly(arguments.config, arguments.inputs, arguments.outputs, arguments.week)
-    print_summary(done.result, done.week_dir)
+    say(list(done.summary))
     for line in done.notices:
         print(visible(line))
     return 0

@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline.core import atomic
 from pipeline.core import faults
+from pipeline.core import messages
 from pipeline.core import weeks
 from pipeline.core.config import Config, load_config
 from pipeline.core.digest import files_digest, source_files
@@ -30,6 +31,7 @@ from pipeline.outputs import review as review_io
 from pipeline.outputs.feedback import plan as feedback
 from pipeline.runtime import locking
 from pipeline.runtime import staging
+from pipeline.runtime import unchanged
 from pipeline.runtime.limits import ReadLimits, limits_of
 from pipeline.runtime.processes import alongside, read_and_process
 from pipeline.sources import inbox
@@ -39,7 +41,10 @@ from pipeline.sources.sniff import detect_kind
 from pipeline.store import database as store
 from pipeline.store import week_cache
 from pipeline.week.dashboard import prepare_dashboard
+from pipeline.week.history import code_digest
 from pipeline.week.report import WeekResult, build_week
+from pipeline.outputs.terminal import summary_lines
+from pipeline.sources.inbox import FEEDBACK_FOLDER
 
 
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
@@ -63,11 +68,13 @@ def read_limits(config: Config) -> ReadLimits:
 
 @dataclass(frozen=True)
 class RunResult:
-    """Where the week's outputs went, and the week itself."""
+    """Where the week's outputs went, and the week itself (None when nothing was new: the outputs were kept)."""
 
     week_dir: Path
-    result: WeekResult
+    result: WeekResult | None
     notices: tuple[str, ...] = ()   # sign-off and jump-check lines, printed after the summary
+    summary: tuple[str, ...] = ()   # the terminal summary of the week
+    unchanged: bool = False         # nothing new since the last complete run: nothing was written
 
 
 def _read_and_ingest(todo: list, config: Config, schema, stamp: str, progress, handoff: Path, save,
@@ -174,9 +181,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     try:
         store.create_tables(connection, schema)
         files, notes = _settled_inbox(inputs, config, now, weeks.cutoff_of(week, config))
-        # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
-        store.record_removals(connection, {f.source_file for f in files} | {n["source_file"] for n in notes},
-                              utc_text(now))
+        present = {f.source_file for f in files} | {n["source_file"] for n in notes}
         # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
         sheets = []
@@ -187,6 +192,16 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
                 cutoff=weeks.cutoff_of(week, config),
                 adapter=sheets_adapter)
             notes += sheet_notes
+        made_from = _made_from(config, week, now, files, notes, sheets, inputs, outputs_dir, ministry_settings)
+        week_dir = week_files(outputs_dir, week.isoformat()).folder
+        written = _written_folders(week_dir, inputs, config)
+        record = unchanged.is_unchanged(week_dir, unchanged.run_key({**made_from, "store": store.generation(connection)}),
+                                        written)
+        if record is not None:   # nothing new since the outputs were made: they stand, nothing is written
+            progress(messages.text("run_unchanged", week=week, path=week_dir, state=unchanged.STATE_FILE))
+            return RunResult(week_dir, None, tuple(record["notices"]), tuple(record["summary"]), unchanged=True)
+        # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
+        store.record_removals(connection, present, utc_text(now))
         stamp = fingerprint(config)
         known = store.known_versions(connection)
         todo = [f for f in files if known.get(f.version_id) != stamp]
@@ -203,6 +218,7 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
         state["link_decisions"] = review_io.load_answers(connection)
         past = week_cache.past_reports(connection, state, config, schema, week)
+        made_from["store"] = store.generation(connection)   # as the next run will find it if nothing comes
     finally:
         connection.close()
     result = build_week(state, notes, config, schema, week)
@@ -214,7 +230,6 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
             [result.issues, admin_roster.problems_as_issues(admin_problems)], ignore_index=True)))
     dashboard = prepare_dashboard(result, past, state["versions"], config, schema, outputs_dir)
     faults.checkpoint("built")
-    week_dir = week_files(outputs_dir, week.isoformat()).folder
     staging.check_space(outputs_dir, week_dir, sum(f.size for f in files))
     # Everything is written into a staging folder and switched in whole: a failure leaves the old week as it was.
     staged = staging.staging_dir(outputs_dir, week.isoformat())
@@ -226,7 +241,32 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     staging.switch_in(staged, week_dir)
     if config.deliver_to_inbox:   # the districts see their feedback where they drop their files
         delivery.deliver(result, inputs, week_dir, now, config)
-    return RunResult(week_dir, result, dashboard.notices)
+    summary = tuple(summary_lines(result, week_dir))
+    unchanged.remember(week_dir, unchanged.run_key(made_from), _written_folders(week_dir, inputs, config),
+                       list(summary), list(dashboard.notices))
+    return RunResult(week_dir, result, dashboard.notices, summary)
+
+
+def _made_from(config: Config, week: dt.date, now: dt.datetime, files: list, notes: list[dict], sheets: list,
+               inputs: Path, outputs_dir: Path, ministry_settings) -> dict:
+    """What the week's outputs are made from, besides the store: the inbox's file versions and notes, the
+    sheets' snapshots, code and configuration, the office's answers in other weeks' review workbooks, form E,
+    and which of the deadline and the cut-off had passed (the status of a district depends on it)."""
+    answers = [path for path in review_io.answer_files(outputs_dir) if path.parent.name != week.isoformat()]
+    roster = [inputs / ministry_settings.admin_roster] if ministry_settings.admin_roster else []
+    return {
+        "code": code_digest(), "config": repr(config), "week": week.isoformat(),
+        "passed": [now > weeks.deadline_of(week, config), now > weeks.cutoff_of(week, config)],
+        "files": sorted(f.version_id for f in files), "sheets": sorted(s.version_id for s in sheets),
+        "notes": sorted([str(n["source_file"]), str(n["code"]), str(n.get("value", ""))] for n in notes),
+        "answers": unchanged.file_stamps(answers), "roster": unchanged.file_stamps(roster),
+    }
+
+
+def _written_folders(week_dir: Path, inputs: Path, config: Config) -> list[Path]:
+    """Where a run writes: the week's folder and, when feedback is delivered, the districts' feedback folders."""
+    delivered = sorted(inputs.glob(f"*/{FEEDBACK_FOLDER}")) if config.deliver_to_inbox else []
+    return [week_dir, *delivered]
 
 
 def _report_steps(result: WeekResult, dashboard, admins: pd.DataFrame, admin_problems: pd.DataFrame, staged: Path,

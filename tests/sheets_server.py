@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
@@ -315,3 +316,16 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def service_account_file(folder: Path, email: str) -> tuple[Path, dict]:
+    """A service-account key file with a throwaway RSA key made now (never checked in); (path, its fields)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # small: loading it (with its checks) stays fast
+    info = {"type": "service_account", "project_id": "jitasa-test", "private_key_id": "4f1c0ffee" * 4,
+            "private_key": key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
+            "client_email": email, "client_id": "109876543210", "token_uri": "https://oauth2.googleapis.com/token"}
+    path = folder / "service-account.json"
+    path.write_text(json.dumps(info), encoding="utf-8")
+    return path, info

@@ -74,10 +74,15 @@ def write_review_workbook(path: Path, review: pd.DataFrame, report: dict, config
     book.close()
 
 
+def answer_files(outputs_dir: Path) -> list[Path]:
+    """Every week's possible-duplicates workbook, where the office types its answers."""
+    return sorted(outputs_dir.glob(f"*/{FILE_PATTERN}"))
+
+
 def read_answers(outputs_dir: Path) -> pd.DataFrame:
     """Answers typed into any week's possible-duplicates workbook, dated by when the file was saved."""
     frames = []
-    for path in sorted(outputs_dir.glob(f"*/{FILE_PATTERN}")):
+    for path in answer_files(outputs_dir):
         try:
             import openpyxl   # only when a review workbook exists: ~0.2 s to load on every start otherwise
             sheet = openpyxl.load_workbook(path, read_only=True, data_only=True)[SHEET]

@@ -323,6 +323,11 @@ def _existing_snapshot(folder: Path, key: str) -> tuple[Path, dict] | None:
     return None
 
 
+def _same_sheet(older: dict, newer: dict) -> bool:
+    """The same spreadsheet state: same modified time and values (when it was fetched aside)."""
+    return older.get("modified_time") == newer["modified_time"] and values_sha256(older) == values_sha256(newer)
+
+
 def _modified(snapshot: dict) -> dt.datetime:
     moment = dt.datetime.fromisoformat(snapshot["modified_time"])
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
@@ -379,6 +384,8 @@ def _fetch_source(source: SheetSource, client, settings: SheetsSettings, week_di
         # Changed after the cut-off: the week's own snapshot is the week's state; keep it.
         return [_source_of(*existing, source.district_code, True)], notes
     path = snapshot_path(week_dir, source.district_code, title, key)
+    if existing and existing[0] == path and _same_sheet(existing[1], snapshot):
+        return [_source_of(*existing, source.district_code, False)], notes   # unchanged: the file is not rewritten
     _write_snapshot(path, snapshot)
     return [_source_of(path, snapshot, source.district_code, False)], notes
 
@@ -404,3 +411,26 @@ def fetch_district_sheets(settings: SheetsSettings | Mapping, week_dir: Path, no
             continue
         sources, problems = sources + found, problems + notes
     return sources, problems
+
+
+def modified_times(settings: SheetsSettings, client=None, adapter: requests.adapters.BaseAdapter | None = None,
+                   known: Mapping[str, str] | None = None) -> tuple[dict[str, str], object]:
+    """Spreadsheet key -> Drive modifiedTime of every configured sheet (one files.get each, no values), and the
+    client to reuse next time. A sheet that cannot be asked now keeps its `known` time: an outage is no change."""
+    known = known or {}
+    times: dict[str, str] = {}
+    if client is None and settings.sources:
+        try:
+            client = connect(load_credentials(settings), settings.timeout_seconds, adapter)
+        except (SheetsFailure, ConfigError, OSError, ValueError):
+            return dict(known), None
+    for source in settings.sources:
+        key = _key_or_none(source.url_or_key)
+        if key is None:
+            continue
+        try:
+            times[key] = client.http_client.get_file_drive_metadata(key)["modifiedTime"]
+        except Exception:  # unreachable, refused, rate-limited: the run itself reports it when it fetches
+            if key in known:
+                times[key] = known[key]
+    return times, client

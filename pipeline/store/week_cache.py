@@ -25,15 +25,18 @@ def past_reports(connection, state: dict[str, pd.DataFrame], config: Config, sch
     reports = {}
     submitted = state["versions"]["submitted_at"]
     first_data = submitted.min() if len(submitted) else None
+    # The key needs the versions and the tables of answers and removals, not the records: cutting a season's
+    # records at every earlier cut-off would cost seconds on each run.
+    light = {name: frame for name, frame in state.items()
+             if name == "versions" or not (isinstance(frame, pd.DataFrame) and "version_id" in frame.columns)}
     for earlier in report_weeks(config, week)[:-1]:
         cutoff = utc_text(weeks.cutoff_of(earlier, config))
         if first_data is None or cutoff < first_data:
             continue  # nothing was submitted yet: an all-zero week is neither worth computing nor charting
-        part = state_until(state, cutoff)
-        key = state_key(part, config, cutoff)
+        key = state_key(state_until(light, cutoff), config, cutoff)
         payload = store.cached_week_report(connection, earlier.isoformat(), key)
         if payload is None:
-            report = build_week(part, [], config, schema, earlier).report
+            report = build_week(state_until(state, cutoff), [], config, schema, earlier).report
             payload = json.dumps(report, ensure_ascii=False)
             store.save_week_report(connection, earlier.isoformat(), key, payload)
         reports[earlier] = json.loads(payload)

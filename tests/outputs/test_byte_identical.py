@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.run import run_weekly
+from pipeline.runtime.unchanged import STATE_FILE
 from pipeline.synthetic import build_inbox
 from pipeline.templates import build_templates
 from tests.builders import headers, set_mtime, write_csv, write_xlsx
@@ -58,17 +59,21 @@ def _inbox(root: Path, config, schema) -> Path:
 
 
 def _contents(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != STATE_FILE}
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory, config, schema) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """Every file under outputs/<week>/ after a run, and after the same run again a moment later."""
+    """Every file under outputs/<week>/ after a run, and after the same run forced again a moment later (its record
+    of what the outputs were made from removed: otherwise nothing would be written)."""
     root = tmp_path_factory.mktemp("rerun")
     inbox, out = _inbox(root, config, schema), root / "out"
     runs = []
     for _ in range(2):
-        run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(), progress=lambda message: None)
+        (out / WEEK.isoformat() / STATE_FILE).unlink(missing_ok=True)
+        done = run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(), progress=lambda message: None)
+        assert not done.unchanged
         runs.append(_contents(out / WEEK.isoformat()))
         time.sleep(PAUSE)
     return runs[0], runs[1]

@@ -158,3 +158,43 @@ def test_watch_passes_during_the_week_give_the_figures_of_one_run_at_the_cutoff(
         if key != "submission"}
     assert figures(watched) == figures(single)
     assert figures(single)["volunteers"]["total"] == 3
+
+
+def test_a_google_sheet_edited_triggers_a_pass_and_idle_looks_fetch_no_values(tmp_path, config_path):
+    """Watch asks Drive for each sheet's modified time on every look (no values); a new time is a pass."""
+    import yaml
+    from tests.sheets_server import FakeGoogle, FakeSpreadsheet, RedirectAdapter, service_account_file
+    key = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE25401"
+    google = FakeGoogle(max_seconds=60).start()
+    try:
+        sheet = google.add(FakeSpreadsheet(key, "อาสาสมัคร เมืองแพร่", {"อาสาสมัคร": [headers("volunteers"), _volunteer(1),
+                                                                                   _volunteer(2)]},
+                                           modified_time="2021-12-21T01:00:00.000Z"))
+        credentials, _ = service_account_file(tmp_path, "reader@jitasa-test.iam.gserviceaccount.com")
+        settings = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        settings["google_sheets"] = {"credentials_file": str(credentials), "retry_delays": [0.01], "timeout_seconds": 5,
+                                     "districts": {"5401": [{"url_or_key": key}]}}
+        config_path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        inbox, out = tmp_path / "inbox", tmp_path / "out"
+        (inbox / "5402 ร้องกวาง").mkdir(parents=True)
+        clock = Clock(bangkok(2021, 12, 21, 9))
+
+        def edit() -> None:   # 09:00:20 the district types a third volunteer into its sheet
+            sheet.worksheets["อาสาสมัคร"].append(_volunteer(3))
+            sheet.modified_time = "2021-12-21T02:00:20.000Z"
+
+        clock.on_sleep = [(bangkok(2021, 12, 21, 9) + dt.timedelta(seconds=20), edit)]
+        seen = []
+        watch(config_path, inbox, out, clock=clock, sleep=clock.sleep, looks=12, progress=seen.append,
+              sheets_adapter=RedirectAdapter(google.port))
+        report = json.loads((out / "2021-12-24" / "report.json").read_text(encoding="utf-8"))
+        assert report["totals"]["volunteers"]["total"] == 3
+        assert sum("ประมวลผลสัปดาห์" in line for line in seen) == 2   # at the start, and after the edit
+        asked = google.requests_for(key)
+        values = [entry for entry in asked if "values" in entry["path"]]
+        drive = [entry for entry in asked if "/drive/" in entry["path"]]
+        assert len(values) == 2 and len(drive) >= 12
+        # Google Sheets districts have no folder: nothing is delivered into the inbox for them.
+        assert not list(inbox.rglob("ผลการตรวจ"))
+    finally:
+        google.stop()

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.issues import describe
@@ -26,7 +24,7 @@ from pipeline.sources.gsheets import SCOPES, SheetSource, fetch_district_sheets,
 from pipeline.sources.inbox import InboxFile
 from tests.builders import headers, thai_id
 from tests.conftest import bangkok
-from tests.sheets_server import FakeGoogle, FakeSpreadsheet, RedirectAdapter
+from tests.sheets_server import FakeGoogle, FakeSpreadsheet, RedirectAdapter, service_account_file
 
 ACCOUNT = "jitasa-reader@jitasa-test.iam.gserviceaccount.com"
 KEY_A = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE25401"
@@ -69,13 +67,7 @@ def unvaccinated_rows() -> list[list]:
 @pytest.fixture(scope="module")
 def service_account(tmp_path_factory) -> tuple[Path, dict]:
     """A service-account key file with a throwaway RSA key made now (never checked in)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # small: loading it (with its checks) stays fast
-    info = {"type": "service_account", "project_id": "jitasa-test", "private_key_id": "4f1c0ffee" * 4,
-            "private_key": key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode(),
-            "client_email": ACCOUNT, "client_id": "109876543210", "token_uri": "https://oauth2.googleapis.com/token"}
-    path = tmp_path_factory.mktemp("credentials") / "service-account.json"
-    path.write_text(json.dumps(info), encoding="utf-8")
-    return path, info
+    return service_account_file(tmp_path_factory.mktemp("credentials"), ACCOUNT)
 
 
 @pytest.fixture(autouse=True)
