@@ -41,6 +41,7 @@ from benchmarks import inboxes
 PYTHON = sys.executable
 REPOSITORY = Path(__file__).resolve().parent.parent
 WEEK = "2021-12-24"
+SEASON = "season"   # benchmarks/season.py: week 20 of a province resending its full lists every week
 BASELINE_SAMPLE = 0.06  # share of the nation's rows the baseline runs on (then scaled by rows)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -53,6 +54,7 @@ class Measurement:
     peak_process_mb: float     # the largest single process (ru_maxrss)
     status: int
     note: str = ""
+    peak_tree_pss_mb: float = 0.0   # the tree's proportional set size: pages shared after fork counted once
 
 
 # ---------------------------------------------------------------- measuring a child process tree
@@ -72,17 +74,35 @@ def _process_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def _tree_rss(root: int) -> int:
+def _tree(root: int) -> tuple[list[int], int]:
+    """The pids of a process and its descendants, and their summed resident bytes."""
     table = _process_table()
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    total, stack = 0, [root]
+    pids, total, stack = [], 0, [root]
     while stack:
         pid = stack.pop()
+        pids.append(pid)
         total += table.get(pid, (0, 0))[1]
         stack.extend(children.get(pid, ()))
-    return total
+    return pids, total
+
+
+def _tree_rss(root: int) -> int:
+    return _tree(root)[1]
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size of a process in bytes (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def measure(command: list[str], log: Path, cwd: Path = REPOSITORY) -> Measurement:
@@ -92,13 +112,15 @@ def measure(command: list[str], log: Path, cwd: Path = REPOSITORY) -> Measuremen
     with open(log, "wb") as output:
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env=env)
-        peak = [0]
+        peak, peak_pss = [0], [0]
         done = threading.Event()
 
         def sample():
             while not done.is_set():
                 try:
-                    peak[0] = max(peak[0], _tree_rss(child.pid))
+                    pids, rss = _tree(child.pid)
+                    peak[0] = max(peak[0], rss)
+                    peak_pss[0] = max(peak_pss[0], sum(_pss(pid) for pid in pids))
                 except Exception:  # a process ended while being read: the next sample will do
                     pass
                 done.wait(0.1)
@@ -111,7 +133,7 @@ def measure(command: list[str], log: Path, cwd: Path = REPOSITORY) -> Measuremen
         sampler.join()
         child.returncode = os.waitstatus_to_exitcode(status)
     return Measurement(wall, usage.ru_utime + usage.ru_stime, peak[0] / 2**20, usage.ru_maxrss / 1024,
-                       child.returncode)
+                       child.returncode, peak_tree_pss_mb=peak_pss[0] / 2**20)
 
 
 def count_output_rows(folder: Path) -> int:
@@ -300,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--nation-pipeline"]:
         return nation_pipeline(Path(argv[1]), Path(argv[2]), argv[3])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="province,large", help="comma-separated: province,large,nation")
+    parser.add_argument("--sizes", default="province,large",
+                        help="comma-separated: province,large,nation,season (season: week 20 of a season, "
+                             "see benchmarks/season.py)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each size, back to back (medians shown)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the hand-written pandas baseline")
     parser.add_argument("--feedback", choices=("copies", "summaries", "off"), default="copies",
@@ -310,15 +334,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=inboxes.DEFAULT_ROOT / "runs")
     arguments = parser.parse_args(argv)
     chosen = [name.strip() for name in arguments.sizes.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in inboxes.sizes()]
+    unknown = [name for name in chosen if name not in inboxes.sizes() and name != SEASON]
     if unknown:
-        parser.error(f"unknown size(s) {', '.join(unknown)}: choose from {', '.join(inboxes.sizes())}")
+        parser.error(f"unknown size(s) {', '.join(unknown)}: choose from {', '.join([*inboxes.sizes(), SEASON])}")
     progress = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     info = machine()
     print(f"machine: {info['nproc']} CPU(s) {info['cpu']}, {info['memory_gib']} GiB, Python {info['python']}, "
           f"load average {' '.join(f'{x:.2f}' for x in info['load'])}", flush=True)
     results = {}
     for name in chosen:
+        if name == SEASON:   # late in the season: a Friday run over 20 weeks of history, a rerun, watch
+            from benchmarks import season
+            results[name] = season.run(arguments.work, progress)
+            print("\n".join(season.summary_lines(results[name])), flush=True)
+            continue
         results[name] = run_size(inboxes.sizes()[name], arguments.work, arguments.repeat,
                                  not arguments.no_baseline, arguments.feedback, progress)
         print("\n".join(summary_lines(results[name])), flush=True)
@@ -329,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps({"machine": info, "results": results}, default=asdict, indent=1), encoding="utf-8")
     print(f"results: {saved}")
-    failed = [name for name, result in results.items() for run in result["runs"]
+    failed = [name for name, result in results.items() for run in result.get("runs", [])
               for task in ("pipeline", "floor", "baseline") if task in run and run[task].status]
+    failed += [SEASON for task in ("friday", "rerun") if SEASON in results and results[SEASON][task].status]
     return 1 if failed else 0
 
 

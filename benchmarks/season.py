@@ -93,7 +93,7 @@ def friday_and_rerun(work: Path, progress) -> dict:
     before = _tree(work / "outputs")
     progress("  season: rerun with nothing new …")
     rerun = measure(command, work / "rerun.log")
-    written = _written(before, _tree(work / "outputs"))
+    written = [name for name in _written(before, _tree(work / "outputs")) if name != ".lock"]
     return {"friday": friday, "rerun": rerun, "rerun_written": written}
 
 
@@ -190,12 +190,13 @@ def summary_lines(result: dict) -> list[str]:
     return [
         f"season: week 20 of {data.WEEKS}, {result['rows_week_20']:,} rows this week, "
         f"{result['rows_stored']:,} rows in all weeks' files",
-        f"  Friday run      {friday.wall:6.1f} s wall {friday.cpu:6.1f} s CPU {friday.peak_tree_mb:6.0f} MB tree "
-        f"{friday.peak_process_mb:6.0f} MB process  exit {friday.status}   (targets: 60 s, 2048 MB)",
+        f"  Friday run      {friday.wall:6.1f} s wall {friday.cpu:6.1f} s CPU; peak memory {friday.peak_tree_pss_mb:6.0f} MB "
+        f"(process tree, PSS), {friday.peak_process_mb:6.0f} MB largest process, {friday.peak_tree_mb:6.0f} MB summed "
+        f"RSS  exit {friday.status}   (targets: 60 s, 2048 MB)",
         f"  rerun, nothing  {rerun.wall:6.2f} s wall {rerun.cpu:6.2f} s CPU, {len(result['rerun_written'])} file(s) "
-        f"written  exit {rerun.status}   (targets: 1 s, none written)"
+        f"written besides the run lock's holder line  exit {rerun.status}   (targets: 1 s, none written)"
         + (": " + ", ".join(result["rerun_written"][:5]) if result["rerun_written"] else ""),
-        f"  drop→feedback   " + (f"{delivered:6.1f} s" if delivered is not None else "   not seen")
+        "  drop→feedback   " + (f"{delivered:6.1f} s" if delivered is not None else "   not seen")
         + f" with a 5 s interval; watch passes {', '.join(f'{p:.1f}' for p in result['passes'])} s   (target: 20 s)",
         f"  idle look CPU   median {statistics.median(idle) * 1000:.1f} ms, max {max(idle) * 1000:.1f} ms over "
         f"{len(idle)} looks   (target: 200 ms)" if idle else "  idle look CPU   no idle look measured",

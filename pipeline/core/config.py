@@ -1,8 +1,9 @@
 """Run configuration: config.yaml read, checked and turned into one immutable object."""
 from __future__ import annotations
 
+
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,15 @@ class Config:
     ministry: MinistrySettings | None = None   # the ministry's forms and form E (core.ministry_settings)
     deliver_to_inbox: bool | None = None   # feedback into inputs/<district>/ผลการตรวจ/; None: only `watch` does
     watch_interval_seconds: float = 60.0
+
+    @property
+    def figure_settings(self) -> str:
+        """The settings a week's figures depend on, as text (how the run reads, writes, waits and delivers left out:
+        changing those, or running under watch, does not recompute the earlier weeks)."""
+        operational = {"limits", "google_sheets", "outputs_mode", "deliver_to_inbox", "watch_interval_seconds",
+                       "settle_seconds", "look_again_seconds"}
+        return repr([(item.name, getattr(self, item.name)) for item in fields(self)
+                     if item.name not in operational])
 
     @property
     def lock_wait_seconds(self) -> float:

@@ -77,7 +77,7 @@ def state_key(state: dict[str, pd.DataFrame], config: Config, cutoff_utc: str) -
     the state as they stood at the cut-off (rows with a `recorded_at` after it do not count), the code
     and the configuration."""
     digest = hashlib.sha256(code_digest().encode())
-    digest.update(repr(config).encode())
+    digest.update(config.figure_settings.encode())
     versions = state["versions"]
     for version_id, fingerprint in sorted(zip(versions["version_id"], versions["fingerprint"].fillna(""))):
         digest.update(f"{version_id}:{fingerprint}\n".encode())
