@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import shutil
 import sys
@@ -149,7 +150,10 @@ def run_weekly(config_path: Path, inputs: Path, outputs_dir: Path, week_text: st
     if deliver is not None:
         config = replace(config, deliver_to_inbox=deliver)
     with atomic.file_mask(config.umask):   # outputs hold personal data: who may read them is the office's setting
-        return _run_week(config, config_path, inputs, outputs_dir, week_text, now, progress, sheets_adapter)
+        try:
+            return _run_week(config, config_path, inputs, outputs_dir, week_text, now, progress, sheets_adapter)
+        finally:
+            gc.unfreeze()   # watch runs pass after pass in one process: what this pass froze may be collected
 
 
 def _run_week(config: Config, config_path: Path, inputs: Path, outputs_dir: Path, week_text: str | None,
@@ -216,6 +220,9 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         # The office's answers on possible duplicates, typed into earlier review workbooks, are kept first.
         review_io.save_answers(connection, review_io.read_answers(outputs_dir))
         state = store.load_until(connection, schema, utc_text(weeks.cutoff_of(week, config)))
+        # Millions of loaded cells are not garbage: kept out of the cyclic collector's scans, and out of the pages
+        # it would touch (copied) in the children forked for the feedback copies.
+        gc.freeze()
         state["link_decisions"] = review_io.load_answers(connection)
         past = week_cache.past_reports(connection, state, config, schema, week)
         made_from["store"] = store.generation(connection)   # as the next run will find it if nothing comes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from pipeline.linkage.engine import LinkResult, LinkSettings, link_people
@@ -34,6 +35,42 @@ def decisions_in_force(decisions: pd.DataFrame, cutoff: dt.datetime) -> pd.DataF
     return latest[DECISION_COLUMNS[:3]].reset_index(drop=True)
 
 
+# Every field the linker reads (linkage/features.py): records equal in all of them are scored alike.
+LINKED_FIELDS = ("person_id", "id_kind", "title", "first_name", "last_name", "sex", "birth_date", "age",
+                 "surveyed_on", "moo", "district_code", "subdistrict_code", "house_no", "phone")
+
+
+def copy_of(people: pd.DataFrame) -> np.ndarray:
+    """Per record, the position of the record it is a copy of: the record with the smallest key among those
+    equal in every field the linker reads (itself when it is the first).
+
+    Copies are the same row sent again — a list resent as a new file week after week — and have the same
+    exact identity, so they are one person. They are linked once, through the first: a season of resent lists
+    then links into the very people of one list (the name frequencies and blocks are those of the distinct
+    records), and costs one pass over the distinct records, not over every week's copy.
+    """
+    group = np.zeros(len(people), dtype=np.int64)
+    for field in LINKED_FIELDS:
+        if field in people:
+            codes = pd.factorize(people[field].to_numpy(dtype=object), use_na_sentinel=True)[0]
+            group = pd.factorize(group * (int(codes.max(initial=-1)) + 2) + (codes + 1))[0]
+    order = np.lexsort((people["record_key"].to_numpy(dtype=str), group))
+    starts = np.r_[True, group[order][1:] != group[order][:-1]]
+    first_in_group = np.empty(int(group.max(initial=-1)) + 1, dtype=np.int64)
+    first_in_group[group[order][starts]] = order[starts]
+    return first_in_group[group]
+
+
+def _decisions_on_firsts(decisions: pd.DataFrame, keys: np.ndarray, first: np.ndarray) -> pd.DataFrame:
+    """The office's answers with each record named by the record it is a copy of."""
+    copies = first != np.arange(len(keys))
+    if decisions is None or decisions.empty or not copies.any():
+        return decisions
+    renamed = dict(zip(keys[copies], keys[first[copies]]))
+    return decisions.assign(**{side: decisions[side].map(lambda key: renamed.get(key, key))
+                               for side in ("record_key_a", "record_key_b")})
+
+
 def link_unvaccinated(records: pd.DataFrame, decisions: pd.DataFrame,
                       settings: LinkSettings = LinkSettings()) -> tuple[pd.DataFrame, LinkResult | None]:
     """Records (valid and not) with each valid record's identity replaced by its person; and the links."""
@@ -43,8 +80,13 @@ def link_unvaccinated(records: pd.DataFrame, decisions: pd.DataFrame,
         return records, None
     keys = record_keys(valid)   # once: building the key text is a fair part of linking
     people = valid.assign(record_key=keys).drop_duplicates("record_key")
-    result = link_people(people.reset_index(drop=True), decisions, settings)
-    person_of = dict(zip(people["record_key"], result.cluster.to_numpy()))
+    first = copy_of(people)
+    distinct = first == np.arange(len(people))
+    people_keys = people["record_key"].to_numpy(dtype=object)
+    result = link_people(people[distinct].reset_index(drop=True),
+                         _decisions_on_firsts(decisions, people_keys, first), settings)
+    cluster_of_first = dict(zip(people_keys[distinct], result.cluster.to_numpy()))
+    person_of = dict(zip(people_keys, (cluster_of_first[key] for key in people_keys[first])))
     linked = records.copy()
     linked.loc[valid_mask, "identity"] = ("person:" + keys.map(person_of)).to_numpy()
     linked.loc[valid_mask, "record_key"] = keys.to_numpy()

@@ -198,3 +198,20 @@ def test_a_google_sheet_edited_triggers_a_pass_and_idle_looks_fetch_no_values(tm
         assert not list(inbox.rglob("ผลการตรวจ"))
     finally:
         google.stop()
+
+
+def test_watch_started_again_with_nothing_new_writes_nothing(tmp_path, config_path):
+    """A restart (a reboot, the service restarted) runs the week once: with nothing new, nothing is written."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    _drop(inbox / FOLDER / "ก.xlsx", [_volunteer(1), _volunteer(2, "054511111")], bangkok(2021, 12, 21, 8))
+    watch(config_path, inbox, out, clock=Clock(bangkok(2021, 12, 21, 9)), sleep=lambda seconds: None, looks=3,
+          progress=lambda line: None)
+    written = {path: (path.stat().st_mtime_ns, path.stat().st_ino) for root in (out, inbox)
+               for path in root.rglob("*") if path.is_file() and path.name not in {".lock", ".watch.lock"}}
+    assert any(DELIVERED in str(path) for path in written)
+    seen = []
+    watch(config_path, inbox, out, clock=Clock(bangkok(2021, 12, 21, 10)), sleep=lambda seconds: None, looks=3,
+          progress=seen.append)
+    assert any("ไม่มีอะไรใหม่" in line for line in seen)
+    assert {path: (path.stat().st_mtime_ns, path.stat().st_ino) for root in (out, inbox)
+            for path in root.rglob("*") if path.is_file() and path.name not in {".lock", ".watch.lock"}} == written
