@@ -196,6 +196,13 @@ def test_a_google_sheet_edited_triggers_a_pass_and_idle_looks_fetch_no_values(tm
         assert len(values) == 2 and len(drive) >= 12
         # Google Sheets districts have no folder: nothing is delivered into the inbox for them.
         assert not list(inbox.rglob("ผลการตรวจ"))
+        # Fetched again with nothing changed, the sheet's snapshot is not rewritten, and so neither is the week.
+        before = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file() and path.name != ".lock"}
+        again = run_weekly(config_path, inbox, out, "2021-12-24", now=clock.now, progress=lambda line: None,
+                           deliver=True, sheets_adapter=RedirectAdapter(google.port))
+        assert again.unchanged
+        assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file() and path.name != ".lock"} \
+            == before
     finally:
         google.stop()
 
