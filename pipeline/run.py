@@ -198,12 +198,8 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
             notes += sheet_notes
         made_from = _made_from(config, week, now, files, notes, sheets, inputs, outputs_dir, ministry_settings)
         week_dir = week_files(outputs_dir, week.isoformat()).folder
-        written = _written_folders(week_dir, inputs, config)
-        record = unchanged.is_unchanged(week_dir, unchanged.run_key({**made_from, "store": store.generation(connection)}),
-                                        written)
-        if record is not None:   # nothing new since the outputs were made: they stand, nothing is written
-            progress(messages.text("run_unchanged", week=week, path=week_dir, state=unchanged.STATE_FILE))
-            return RunResult(week_dir, None, tuple(record["notices"]), tuple(record["summary"]), unchanged=True)
+        if (kept := _kept(connection, made_from, week_dir, inputs, config, progress)) is not None:
+            return kept
         # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
         store.record_removals(connection, present, utc_text(now))
         stamp = fingerprint(config)
@@ -252,6 +248,16 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     unchanged.remember(week_dir, unchanged.run_key(made_from), _written_folders(week_dir, inputs, config),
                        list(summary), list(dashboard.notices))
     return RunResult(week_dir, result, dashboard.notices, summary)
+
+
+def _kept(connection, made_from: dict, week_dir: Path, inputs: Path, config: Config, progress) -> RunResult | None:
+    """The week as its last run left it, when nothing it is made from has changed since (nothing is written)."""
+    key = unchanged.run_key({**made_from, "store": store.generation(connection)})
+    record = unchanged.is_unchanged(week_dir, key, _written_folders(week_dir, inputs, config))
+    if record is None:
+        return None
+    progress(messages.text("run_unchanged", week=made_from["week"], path=week_dir, state=unchanged.STATE_FILE))
+    return RunResult(week_dir, None, tuple(record["notices"]), tuple(record["summary"]), unchanged=True)
 
 
 def _made_from(config: Config, week: dt.date, now: dt.datetime, files: list, notes: list[dict], sheets: list,
