@@ -4,8 +4,9 @@ folder minutes after it drops a file, while the week is still open.
 The inbox is polled (shared network folders and sync clients do not deliver file events reliably), and so
 are the Google Sheets' modified times (Drive, one call per sheet); a pass runs when two looks
 `watch.interval_seconds` apart see the same files and times, so a file still being copied is not read
-half-written. A pass with nothing new since the last one writes nothing (pipeline/runtime/unchanged.py). A pass is the ordinary weekly run (it holds the outputs lock; watch holds none while it
-sleeps). After each Friday cut-off, the week that just closed is run once more, settle_seconds after the
+half-written (the first look runs the week at once: the weekly run's own second look guards files modified
+within settle_seconds). A pass with nothing new since the last one writes nothing (runtime/unchanged.py).
+A pass is the ordinary weekly run (it holds the outputs lock; watch holds none while it sleeps). After each Friday cut-off, the week that just closed is run once more, settle_seconds after the
 cut-off, unless it is already approved. Ctrl-C stops watch between passes, never in the middle of one.
 """
 from __future__ import annotations
@@ -82,7 +83,9 @@ def look(state: WatchState, config_path: Path, inputs: Path, outputs_dir: Path, 
     state.started = state.started or now
     _close_weeks(state, config, config_path, inputs, outputs_dir, now, progress, sheets_adapter)
     signature = (inbox_signature(inputs), _sheet_times(state, config, config_path, sheets_adapter))
-    if signature == state.seen and signature != state.processed:   # unchanged over two looks: it has arrived
+    # A change is run once two looks see the same (a copy in progress is not read); at the start, at once: the
+    # weekly run itself looks again at any file modified within settle_seconds before reading it.
+    if signature != state.processed and (signature == state.seen or state.seen is None):
         week = weeks.week_of(now, config)
         progress(messages.text("watch_pass", time=now.astimezone(config.timezone).strftime("%H:%M"), week=week))
         run_weekly(config_path, inputs, outputs_dir, week.isoformat(), now=now, progress=progress, deliver=True,

@@ -222,3 +222,14 @@ def test_watch_started_again_with_nothing_new_writes_nothing(tmp_path, config_pa
     assert any("ไม่มีอะไรใหม่" in line for line in seen)
     assert {path: (path.stat().st_mtime_ns, path.stat().st_ino) for root in (out, inbox)
             for path in root.rglob("*") if path.is_file() and path.name not in {".lock", ".watch.lock"}} == written
+
+
+def test_watch_runs_the_week_at_its_first_look(tmp_path, config_path):
+    """Started (or restarted), watch does not wait an interval to bring the week up to date."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    _drop(inbox / FOLDER / "ก.xlsx", [_volunteer(1)], bangkok(2021, 12, 21, 8))
+    seen = []
+    watch(config_path, inbox, out, clock=Clock(bangkok(2021, 12, 21, 9)), sleep=lambda seconds: None, looks=1,
+          progress=seen.append)
+    assert sum("ประมวลผลสัปดาห์" in line for line in seen) == 1
+    assert (inbox / FOLDER / DELIVERED / "ก.feedback.xlsx").exists()
