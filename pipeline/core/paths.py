@@ -8,6 +8,7 @@ STORE = "store.sqlite"
 FEEDBACK = "feedback"
 MINISTRY = "ministry"
 SOURCES = "sources"   # Google Sheets snapshots, fetched into the week folder itself (not the staging one)
+MADE_FROM = ".made-from.json"   # a run with nothing new since leaves the week as it is
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,16 @@ class WeekFiles:
     def sources(self) -> Path:
         return self.folder / SOURCES
 
+    @property
+    def made_from(self) -> Path:
+        """What the week's outputs were made from (runtime/unchanged.py), written last by each complete run."""
+        return self.folder / MADE_FROM
+
     def run_owned(self) -> tuple[str, ...]:
         """Names of the entries a weekly run writes itself (everything else in the folder is carried over)."""
         return tuple(path.relative_to(self.folder).parts[0] for path in (
             self.report_json, self.manifest, self.html, self.issues_workbook, self.province_workbook,
-            self.review_workbook, self.ministry_workbook, self.feedback))
+            self.review_workbook, self.ministry_workbook, self.feedback, self.made_from))
 
 
 def week_files(outputs_dir: Path, week: str) -> WeekFiles:

@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 
 from pipeline.core.atomic import atomic_path
+from pipeline.core.paths import MADE_FROM
 
-STATE_FILE = ".made-from.json"
+STATE_FILE = MADE_FROM
 
 
 def run_key(parts: dict) -> str:
