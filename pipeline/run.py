@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -47,6 +48,9 @@ from pipeline.week.report import WeekResult, build_week
 from pipeline.outputs.terminal import summary_lines
 from pipeline.sources.inbox import FEEDBACK_FOLDER
 
+
+# What the outputs' bytes depend on besides the code: their versions are part of what a week is made from.
+LIBRARIES = ("pandas", "numpy", "openpyxl", "xlsxwriter", "python-calamine", "odfpy", "jinja2", "pythainlp")
 
 HANDOFF = ".parsed"   # under outputs/: cells parsed this run, kept for the feedback copies, removed at its end
 
@@ -208,7 +212,8 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         progress(f"สัปดาห์ {week} · พบ {len(files)} ไฟล์ในกล่องรับ · อ่านไฟล์ใหม่ {len(todo)} ไฟล์")
         # Versions are stored while the others are still being read; committed together, all or nothing.
         with store.version_writer(connection, schema) as save:
-            notes += _read_and_ingest(todo, config, schema, stamp, progress, handoff, save, now)
+            unread = _read_and_ingest(todo, config, schema, stamp, progress, handoff, save, now)
+            notes += unread
             # Snapshots are the pipeline's own JSON, not untrusted workbooks: read and ingest them here.
             for sheet in sheets:
                 if known.get(sheet.version_id) != stamp:
@@ -226,7 +231,8 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         connection.close()
     result = build_week(state, notes, config, schema, week)
     admins, admin_problems = admin_roster.admin_form(ministry_settings, inputs, read_limits(config))
-    for line in admin_roster.problem_lines(admin_problems):
+    problem_lines = admin_roster.problem_lines(admin_problems)
+    for line in problem_lines:
         progress(line)
     if not admin_problems.empty:
         result = replace(result, issues=finish(pd.concat(
@@ -245,8 +251,10 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
     if config.deliver_to_inbox:   # the districts see their feedback where they drop their files
         delivery.deliver(result, inputs, week_dir, now, config)
     summary = tuple(summary_lines(result, week_dir))
-    unchanged.remember(week_dir, unchanged.run_key(made_from), _written_folders(week_dir, inputs, config),
-                       list(summary), list(dashboard.notices))
+    if not unread:   # a file that could not be read yet is read by the next run, whatever else is the same
+        unchanged.remember(week_dir, unchanged.run_key(made_from), _written_folders(week_dir, inputs, config),
+                           {"problems": list(problem_lines), "summary": list(summary),
+                            "notices": list(dashboard.notices)})
     return RunResult(week_dir, result, dashboard.notices, summary)
 
 
@@ -257,6 +265,8 @@ def _kept(connection, made_from: dict, week_dir: Path, inputs: Path, config: Con
     if record is None:
         return None
     progress(messages.text("run_unchanged", week=made_from["week"], path=week_dir, state=unchanged.STATE_FILE))
+    for line in record.get("problems", []):
+        progress(line)
     return RunResult(week_dir, None, tuple(record["notices"]), tuple(record["summary"]), unchanged=True)
 
 
@@ -268,12 +278,34 @@ def _made_from(config: Config, week: dt.date, now: dt.datetime, files: list, not
     answers = [path for path in review_io.answer_files(outputs_dir) if path.parent.name != week.isoformat()]
     roster = [inputs / ministry_settings.admin_roster] if ministry_settings.admin_roster else []
     return {
-        "code": code_digest(), "config": repr(config), "week": week.isoformat(),
+        "code": code_digest(), "libraries": _library_versions(), "config": repr(config), "week": week.isoformat(),
         "passed": [now > weeks.deadline_of(week, config), now > weeks.cutoff_of(week, config)],
         "files": sorted(f.version_id for f in files), "sheets": sorted(s.version_id for s in sheets),
-        "notes": sorted([str(n["source_file"]), str(n["code"]), str(n.get("value", ""))] for n in notes),
+        "notes": sorted(_note_key(note, week, config) for note in notes),
         "answers": unchanged.file_stamps(answers), "roster": unchanged.file_stamps(roster),
     }
+
+
+def _note_key(note: dict, week: dt.date, config: Config) -> list[str]:
+    """A note as the week's issues see it: every field, and whether it falls in the week (not its time, which
+    for some notes is the run's own)."""
+    opening, cutoff = weeks.opening_of(week, config), weeks.cutoff_of(week, config)
+    moment = note.get("submitted_at")
+    inside = moment is None or (moment <= cutoff and (opening is None or moment > opening))
+    return [f"{name}={note[name]}" for name in sorted(note) if name != "submitted_at"] + [f"in_week={inside}"]
+
+
+@cache
+def _library_versions() -> str:
+    """Python's and the readers' and writers' versions: an upgrade writes the weeks again."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def found(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+    return " ".join([sys.version.split()[0], *(f"{name}={found(name)}" for name in LIBRARIES)])
 
 
 def _written_folders(week_dir: Path, inputs: Path, config: Config) -> list[Path]:

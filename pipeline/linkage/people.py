@@ -67,8 +67,10 @@ def _decisions_on_firsts(decisions: pd.DataFrame, keys: np.ndarray, first: np.nd
     if decisions is None or decisions.empty or not copies.any():
         return decisions
     renamed = dict(zip(keys[copies], keys[first[copies]]))
-    return decisions.assign(**{side: decisions[side].map(lambda key: renamed.get(key, key))
-                               for side in ("record_key_a", "record_key_b")})
+    a, b = (decisions[side].map(lambda key: renamed.get(key, key)) for side in ("record_key_a", "record_key_b"))
+    # Answers naming two copies of one pair are answers on one pair: the latest stands (they come oldest first).
+    named = decisions.assign(record_key_a=np.where(a <= b, a, b), record_key_b=np.where(a <= b, b, a))
+    return named.drop_duplicates(["record_key_a", "record_key_b"], keep="last").reset_index(drop=True)
 
 
 def link_unvaccinated(records: pd.DataFrame, decisions: pd.DataFrame,

@@ -64,9 +64,9 @@ def is_unchanged(week_dir: Path, key: str, folders: list[Path]) -> dict | None:
     return record
 
 
-def remember(week_dir: Path, key: str, folders: list[Path], summary: list[str], notices: list[str]) -> None:
-    """Record the key, the files just written and the terminal summary (printed again by an unchanged rerun)."""
-    record = {"key": key, "files": [list(item) for item in listing(folders)], "summary": summary,
-              "notices": notices}
+def remember(week_dir: Path, key: str, folders: list[Path], said: dict[str, list[str]]) -> None:
+    """Record the key, the files just written and what the run said (said again by an unchanged rerun:
+    'problems' before the summary, 'summary', 'notices' after it)."""
+    record = {"key": key, "files": [list(item) for item in listing(folders)], **said}
     with atomic_path(week_dir / STATE_FILE) as path:
         path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")

@@ -430,7 +430,16 @@ def modified_times(settings: SheetsSettings, client=None, adapter: requests.adap
             continue
         try:
             times[key] = client.http_client.get_file_drive_metadata(key)["modifiedTime"]
-        except Exception:  # unreachable, refused, rate-limited: the run itself reports it when it fetches
+        except Exception as error:  # unreachable, refused, rate-limited: the run itself reports it when it fetches
             if key in known:
                 times[key] = known[key]
+            if _unreachable(error):   # Google cannot be reached: the other sheets are not waited for in turn
+                times.update((other, value) for other, value in known.items() if other not in times)
+                break
     return times, client
+
+
+def _unreachable(error: BaseException) -> bool:
+    """A timeout or a failed connection (not an answer from Google)."""
+    return isinstance(error, (requests.Timeout, requests.ConnectionError, TransportError)) \
+        or isinstance(error.__cause__, (requests.Timeout, requests.ConnectionError))

@@ -48,3 +48,13 @@ def test_the_linker_sees_each_distinct_record_once():
     season, links = link_unvaccinated(_weeks(rows, 30), None)
     assert len(links.cluster) == 2
     assert set(season["identity"]) == {"person:" + cluster for cluster in links.cluster}
+
+
+def test_answers_naming_copies_of_one_pair_are_one_answer_and_the_latest_stands():
+    from pipeline.linkage.people import _decisions_on_firsts
+    keys = np.array(["01|2", "01|3", "02|2", "02|3"], dtype=object)
+    first = np.array([0, 1, 0, 1])   # week 2's rows are copies of week 1's
+    answers = pd.DataFrame({"record_key_a": ["01|2", "02|3"], "record_key_b": ["01|3", "02|2"],
+                            "decision": ["same", "different"]})   # oldest first, as decisions_in_force gives them
+    named = _decisions_on_firsts(answers, keys, first)
+    assert named[["record_key_a", "record_key_b", "decision"]].values.tolist() == [["01|2", "01|3", "different"]]

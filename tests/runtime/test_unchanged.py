@@ -47,6 +47,7 @@ def test_a_rerun_with_nothing_new_writes_nothing_and_prints_the_same_summary(wee
     assert STATE_FILE in said.stderr and "ไม่มีอะไรใหม่" in said.stderr
     assert said.stdout.strip() == "\n".join(first.summary).strip()
     assert "5401" in said.stdout
+    assert "แบบ E" in said.stderr   # form E's problem (no roster file in this inbox) is said again too
 
 
 def _folder(inbox: Path, code: str, name: str) -> Path:
@@ -118,3 +119,38 @@ def test_the_deadline_passing_makes_the_run_whole(tmp_path):
     assert run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(),
                       now=morning + dt.timedelta(minutes=30), **QUIET).unchanged
     assert not run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(), now=AFTER, **QUIET).unchanged
+
+
+def test_a_file_not_readable_yet_is_read_by_the_next_run(tmp_path):
+    """A file that fails to read while it may still be arriving is noted, not remembered as done: the next run
+    reads it (here: reports it damaged once it has settled)."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    build_inbox(inbox, seed=11, weeks=[WEEK], districts=["5401"], junk_files=False)
+    thursday = bangkok(2021, 12, 23, 10)
+    run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(), now=thursday, **QUIET)
+    broken = _folder(inbox, "5401", "เมืองแพร่") / "ส่งช้า.xlsx"
+    broken.write_bytes(b"PK\x03\x04 half a zip")
+    moment = thursday - dt.timedelta(seconds=20)
+    os.utime(broken, (moment.timestamp(), moment.timestamp()))
+    first = run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(), now=thursday, **QUIET)
+    assert not first.unchanged and "still_arriving" in set(first.result.issues["code"])
+    later = run_weekly(PROJECT / "config.yaml", inbox, out, WEEK.isoformat(),
+                       now=thursday + dt.timedelta(minutes=10), **QUIET)
+    assert not later.unchanged
+    codes = set(later.result.issues.loc[later.result.issues["source_file"].str.endswith("ส่งช้า.xlsx"), "code"])
+    assert codes and "still_arriving" not in codes
+
+
+def test_a_note_that_changes_makes_the_run_whole(tmp_path):
+    """A file of an unsupported type replaced in place: last week's (not listed) becomes this week's (listed)."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    build_inbox(inbox, seed=11, weeks=[WEEK], districts=["5401"], junk_files=False)
+    week, after = "2021-12-31", bangkok(2021, 12, 31, 17)
+    stray = _folder(inbox, "5401", "เมืองแพร่") / "รายงาน.pdf"
+    stray.write_bytes(b"%PDF-1.4")
+    for moment in (bangkok(2021, 12, 22, 9), bangkok(2021, 12, 30, 9)):
+        os.utime(stray, (moment.timestamp(), moment.timestamp()))
+        done = run_weekly(PROJECT / "config.yaml", inbox, out, week, now=after, **QUIET)
+        assert not done.unchanged
+        listed = done.result.issues["source_file"].str.endswith("รายงาน.pdf").any()
+        assert listed == (moment.day == 30)

@@ -402,3 +402,18 @@ def test_every_problem_code_is_worded():
     wording = gsheets.sheets_wording()
     assert set(wording["problems"]) == set(wording["kinds"])
     assert {entry["severity"] for entry in wording["problems"].values()} <= {"error", "warning"}
+
+
+# ---------------------------------------------------------------- watch's looks: modified times only
+
+def test_modified_times_ask_drive_only_and_an_outage_keeps_the_known_times(google, service_account):
+    settings = parse_settings(raw_settings(service_account[0]))
+    times, client = gsheets.modified_times(settings, adapter=RedirectAdapter(google.port))
+    assert times == {KEY_A: "2021-12-24T03:15:00.000Z", KEY_B: "2021-12-23T09:00:00.000Z"}
+    assert all("/drive/" in entry["path"] for entry in google.log if entry["key"])   # no values fetched
+    # Google unreachable for the first sheet: the known times stand, and the second sheet is not waited for.
+    known = {KEY_A: "earlier-a", KEY_B: "earlier-b"}
+    asked_before = len(google.requests_for(KEY_B))
+    times, _ = gsheets.modified_times(settings, adapter=RedirectAdapter(google.port, frozenset({KEY_A})), known=known)
+    assert times == known
+    assert len(google.requests_for(KEY_B)) == asked_before
