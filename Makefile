@@ -50,7 +50,7 @@ templates: $(STAMP) ## write the district submission templates into templates/
 	$(PY) -m pipeline templates --config "$(CONFIG)" --outputs templates
 
 BENCH_SIZES ?= province,large
-bench: $(STAMP) ## pipeline vs I/O floor vs a hand-written pandas script (BENCH_SIZES=province,large,nation)
+bench: $(STAMP) ## pipeline vs I/O floor vs a hand-written pandas script (BENCH_SIZES=province,large,nation); BENCH_SIZES=season: week 20 of a season, watch
 	$(COMPILE)
 	$(PY) -m benchmarks.bench --sizes $(BENCH_SIZES) $(BENCH_FLAGS)
 
