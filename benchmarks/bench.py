@@ -89,10 +89,6 @@ def _tree(root: int) -> tuple[list[int], int]:
     return pids, total
 
 
-def _tree_rss(root: int) -> int:
-    return _tree(root)[1]
-
-
 def _pss(pid: int) -> int:
     """Proportional set size of a process in bytes (0 when it is gone)."""
     try:

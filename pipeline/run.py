@@ -43,6 +43,7 @@ from pipeline.sources.sniff import detect_kind
 from pipeline.store import database as store
 from pipeline.store import week_cache
 from pipeline.week.dashboard import prepare_dashboard
+from pipeline.week.figures import window_of
 from pipeline.week.history import code_digest
 from pipeline.week.report import WeekResult, build_week
 from pipeline.outputs.terminal import summary_lines
@@ -192,16 +193,15 @@ def _run(config: Config, sheet_settings, ministry_settings, schema, week, now: d
         present = {f.source_file for f in files} | {n["source_file"] for n in notes}
         # Form E (the provincial administrator) lives in the inbox root, not in a district folder.
         notes = [note for note in notes if note["source_file"] != ministry_settings.admin_roster]
+        week_dir = week_files(outputs_dir, week.isoformat()).folder
         sheets = []
         if sheet_settings is not None:
             from pipeline.sources import gsheets
-            sheets, sheet_notes = gsheets.fetch_district_sheets(
-                sheet_settings, week_files(outputs_dir, week.isoformat()).folder, now,
-                cutoff=weeks.cutoff_of(week, config),
-                adapter=sheets_adapter)
+            sheets, sheet_notes = gsheets.fetch_district_sheets(sheet_settings, week_dir, now,
+                                                                cutoff=weeks.cutoff_of(week, config),
+                                                                adapter=sheets_adapter)
             notes += sheet_notes
         made_from = _made_from(config, week, now, files, notes, sheets, inputs, outputs_dir, ministry_settings)
-        week_dir = week_files(outputs_dir, week.isoformat()).folder
         if (kept := _kept(connection, made_from, week_dir, inputs, config, progress)) is not None:
             return kept
         # A stored file no longer in the inbox was removed by its district: weeks after now count nothing of it.
@@ -281,18 +281,18 @@ def _made_from(config: Config, week: dt.date, now: dt.datetime, files: list, not
         "code": code_digest(), "libraries": _library_versions(), "config": repr(config), "week": week.isoformat(),
         "passed": [now > weeks.deadline_of(week, config), now > weeks.cutoff_of(week, config)],
         "files": sorted(f.version_id for f in files), "sheets": sorted(s.version_id for s in sheets),
-        "notes": sorted(_note_key(note, week, config) for note in notes),
+        "notes": _note_keys(notes, window_of(week, config)),
         "answers": unchanged.file_stamps(answers), "roster": unchanged.file_stamps(roster),
     }
 
 
-def _note_key(note: dict, week: dt.date, config: Config) -> list[str]:
-    """A note as the week's issues see it: every field, and whether it falls in the week (not its time, which
-    for some notes is the run's own)."""
-    opening, cutoff = weeks.opening_of(week, config), weeks.cutoff_of(week, config)
-    moment = note.get("submitted_at")
-    inside = moment is None or (moment <= cutoff and (opening is None or moment > opening))
-    return [f"{name}={note[name]}" for name in sorted(note) if name != "submitted_at"] + [f"in_week={inside}"]
+def _note_keys(notes: list[dict], window) -> list[list[str]]:
+    """The notes as the week's issues see them: every field, and whether it falls in the week (not its time,
+    which for some notes is the run's own)."""
+    moments = pd.to_datetime(pd.Series([note.get("submitted_at") for note in notes], dtype=object), utc=True)
+    inside = window.contains(moments).tolist()
+    return sorted([f"{name}={note[name]}" for name in sorted(note) if name != "submitted_at"] + [f"in_week={flag}"]
+                  for note, flag in zip(notes, inside))
 
 
 @cache

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.core.paths import WeekFiles
 from pipeline.core.schema import load_schema
-from pipeline.core.screen import display_width, say, visible
+from pipeline.core.screen import display_width, visible
 from pipeline.week.history import STATUSES, figure_label, incomplete_list, wording
 from pipeline.week.report import WeekResult
 
@@ -63,8 +63,3 @@ def summary_lines(result: WeekResult, week_dir: Path) -> list[str]:
         words["issues_workbook"].format(path=WeekFiles(week_dir, week).issues_workbook),
         words["feedback_folder"].format(path=WeekFiles(week_dir, week).feedback),
     ]]
-
-
-def print_summary(result: WeekResult, week_dir: Path, stream=None) -> None:
-    """Print the summary table."""
-    say(summary_lines(result, week_dir), stream)

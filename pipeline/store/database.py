@@ -195,9 +195,10 @@ def _records_of(payloads: list[tuple[str, str]], columns: list[str]) -> pd.DataF
                           for version_id, data in decoded], ignore_index=True)
     if not keys:
         return pd.DataFrame({"version_id": pd.Series([], dtype=str)})
-    merged = {key: np.concatenate([_column(data[key]) for _, data in decoded]) for key in keys}
-    counts = [len(data[keys[0]]["codes"]) if isinstance(data[keys[0]], dict) else len(data[keys[0]])
-              for _, data in decoded]
+    first = [_column(data[keys[0]]) for _, data in decoded]
+    counts = [len(part) for part in first]
+    merged = {keys[0]: np.concatenate(first),
+              **{key: np.concatenate([_column(data[key]) for _, data in decoded]) for key in keys[1:]}}
     frame = pd.DataFrame({key: pd.Series(values, dtype=object) for key, values in merged.items()})
     version_ids = np.repeat(np.array([version_id for version_id, _ in decoded], dtype=object), counts)
     return frame.assign(version_id=pd.Series(version_ids, index=frame.index, dtype=str))

@@ -340,11 +340,10 @@ def masked_issues(issues: pd.DataFrame, duplicates: pd.DataFrame, schema: Schema
     elsewhere = duplicates[duplicates["first_district_folder"] != duplicates["district_folder"]]
     if elsewhere.empty:
         return issues
-    places = set(zip(elsewhere["sheet"], pd.to_numeric(elsewhere["excel_row"]).astype(int)))
-    rows = pd.to_numeric(issues["excel_row"], errors="coerce")
-    hidden = issues["code"].eq("duplicate_row") & pd.Series(
-        [(sheet, int(row)) in places if row == row else False for sheet, row in zip(issues["sheet"], rows)],
-        index=issues.index)
+    places = pd.MultiIndex.from_arrays([elsewhere["sheet"], pd.to_numeric(elsewhere["excel_row"]).astype(float)])
+    cells = pd.MultiIndex.from_arrays([issues["sheet"], pd.to_numeric(issues["excel_row"], errors="coerce")
+                                       .astype(float)])
+    hidden = issues["code"].eq("duplicate_row") & cells.isin(places)
     message = schema.problem("duplicate_row")["message"].format(
         reference=schema.wording["labels"]["reported_by_other_district"])
     return issues.assign(message=issues["message"].where(~hidden, message))
